@@ -1,0 +1,346 @@
+//! Client configuration, the gRPC channel, and the per-call envelope (auth metadata, database
+//! and deadline) that every Milvus call goes through.
+
+use base64::Engine as _;
+use std::fmt;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+use tonic::metadata::{AsciiMetadataValue, MetadataMap};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+
+use crate::error::ClientError;
+use crate::proto::milvus::milvus_service_client::MilvusServiceClient;
+use crate::request::parse_duration_ms;
+use crate::value::Value;
+
+/// Calls without their own `timeout` get this deadline.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Port used when an address names none and TLS is off.
+const DEFAULT_PORT: u16 = 19530;
+/// Replies (query results with vectors) can be large; gRPC's 4 MiB default is too small.
+const MAX_MESSAGE_BYTES: usize = 2 * 1024 * 1024 * 1024 - 1;
+
+/// What the user passed to `new MilvusClient(...)`, normalised.
+pub struct Config {
+    /// `http://host:port` or `https://host:port`.
+    pub uri: String,
+    pub tls: bool,
+    /// Base64 of the token or of `username:password`; never printed.
+    authorization: Option<String>,
+    pub username: Option<String>,
+    pub database: Option<String>,
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("uri", &self.uri)
+            .field("tls", &self.tls)
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| "<redacted>"),
+            )
+            .field("username", &self.username)
+            .field("database", &self.database)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Reads the config object form `{ address, token, username, password, database, ssl,
+    /// timeout }`, or the legacy positional form `(address, ssl?, username?, password?)`.
+    pub fn from_args(
+        first: &Value,
+        ssl: &Value,
+        username: &Value,
+        password: &Value,
+    ) -> Result<Config, ClientError> {
+        let (config, address) = match first {
+            Value::String(address) => (None, address.clone()),
+            Value::Object(_) => match first.get("address") {
+                Some(Value::String(a)) => (Some(first), a.clone()),
+                Some(other) => {
+                    return Err(ClientError::invalid_arg(
+                        "address",
+                        format!("a string like 'localhost:19530', got {}", other.kind()),
+                    ))
+                }
+                None => (Some(first), String::new()),
+            },
+            other => {
+                return Err(ClientError::invalid_arg(
+                    "config",
+                    format!(
+                        "an object like {{ address: 'localhost:19530' }} or an address string, got {}",
+                        other.kind()
+                    ),
+                ))
+            }
+        };
+        let address = address.trim();
+        if address.is_empty() {
+            return Err(ClientError::invalid(
+                "address",
+                "address: a Milvus address is required, e.g. 'localhost:19530' or 'https://<endpoint>'",
+            ));
+        }
+        let field = |name: &str, positional: &Value| -> Option<Value> {
+            config
+                .and_then(|c| c.get(name).cloned())
+                .or_else(|| (!positional.is_nullish()).then(|| positional.clone()))
+        };
+        let ssl = match field("ssl", ssl) {
+            None => false,
+            Some(Value::Bool(b)) => b,
+            Some(other) => {
+                return Err(ClientError::invalid_arg(
+                    "ssl",
+                    format!("a boolean, got {}", other.kind()),
+                ))
+            }
+        };
+        let string = |name: &str, v: Option<Value>| -> Result<Option<String>, ClientError> {
+            match v {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok((!s.is_empty()).then_some(s)),
+                // Never echo the value: it may be a secret.
+                Some(other) => Err(ClientError::invalid_arg(
+                    name,
+                    format!("a string, got {}", other.kind()),
+                )),
+            }
+        };
+        let token = string("token", field("token", &Value::Undefined))?;
+        let username = string("username", field("username", username))?;
+        let password = string("password", field("password", password))?;
+        let database = string("database", field("database", &Value::Undefined))?;
+        let timeout = match field("timeout", &Value::Undefined) {
+            None => DEFAULT_TIMEOUT,
+            Some(v) => Duration::from_millis(parse_duration_ms("timeout", &v)?),
+        };
+        let (uri, tls) = parse_address(address, ssl)?;
+        let authorization = match (token, &username, password) {
+            (Some(token), _, _) => Some(token),
+            (None, Some(user), Some(pass)) => Some(format!("{user}:{pass}")),
+            (None, Some(user), None) => Some(format!("{user}:")),
+            _ => None,
+        }
+        .map(|raw| base64::engine::general_purpose::STANDARD.encode(raw));
+        Ok(Config {
+            uri,
+            tls,
+            authorization,
+            username,
+            database,
+            timeout,
+        })
+    }
+}
+
+/// Accepts `host`, `host:port`, `http://host:port`, `https://host[:port]` and `[v6]:port`.
+fn parse_address(address: &str, ssl: bool) -> Result<(String, bool), ClientError> {
+    let (scheme_tls, rest) = if let Some(rest) = address.strip_prefix("https://") {
+        (true, rest)
+    } else if let Some(rest) = address.strip_prefix("http://") {
+        (false, rest)
+    } else if address.contains("://") {
+        return Err(ClientError::invalid_arg(
+            "address",
+            "an http:// or https:// address, or host:port",
+        ));
+    } else {
+        (false, address)
+    };
+    let tls = scheme_tls || ssl;
+    let host_port = rest.split('/').next().unwrap_or_default();
+    if host_port.is_empty() {
+        return Err(ClientError::invalid_arg("address", "a host name"));
+    }
+    let has_port = match host_port.rfind(':') {
+        Some(i) => !host_port[i..].contains(']'),
+        None => false,
+    };
+    let host_port = if has_port {
+        let port = &host_port[host_port.rfind(':').unwrap_or(0) + 1..];
+        if port.parse::<u16>().is_err() {
+            return Err(ClientError::invalid_arg(
+                "address",
+                format!("a port number between 0 and 65535 after ':', got '{port}'"),
+            ));
+        }
+        host_port.to_string()
+    } else {
+        let port = if scheme_tls { 443 } else { DEFAULT_PORT };
+        format!("{host_port}:{port}")
+    };
+    let scheme = if tls { "https" } else { "http" };
+    Ok((format!("{scheme}://{host_port}"), tls))
+}
+
+/// One tonic channel per client, created lazily on the first call and cloned per call.
+pub struct Connection {
+    pub config: Config,
+    metadata: MetadataMap,
+    channel: Mutex<Option<Channel>>,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    pub fn new(config: Config) -> Result<Connection, ClientError> {
+        let mut metadata = MetadataMap::new();
+        if let Some(auth) = &config.authorization {
+            let mut value = AsciiMetadataValue::try_from(auth.as_str())
+                .map_err(|_| ClientError::invalid_arg("token", "printable ASCII"))?;
+            value.set_sensitive(true);
+            metadata.insert("authorization", value);
+        }
+        if let Some(db) = &config.database {
+            let value = AsciiMetadataValue::try_from(db.as_str())
+                .map_err(|_| ClientError::invalid_arg("database", "an ASCII database name"))?;
+            metadata.insert("dbname", value);
+        }
+        Ok(Connection {
+            config,
+            metadata,
+            channel: Mutex::new(None),
+            closed: Default::default(),
+        })
+    }
+
+    fn endpoint(&self) -> Result<Endpoint, ClientError> {
+        let mut endpoint = Endpoint::from_shared(self.config.uri.clone())
+            .map_err(|e| ClientError::invalid_arg("address", format!("a valid address ({e})")))?
+            .connect_timeout(self.config.timeout)
+            .tcp_nodelay(true)
+            .http2_adaptive_window(true);
+        if self.config.tls {
+            endpoint = endpoint
+                .tls_config(ClientTlsConfig::new().with_native_roots())
+                .map_err(|e| ClientError::invalid("tls", format!("tls: {e}")))?;
+        }
+        Ok(endpoint)
+    }
+
+    /// A client on the shared channel. Must run inside the Tokio runtime.
+    pub fn client(&self) -> Result<MilvusServiceClient<Channel>, ClientError> {
+        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(ClientError::Transport {
+                code: tonic::Code::Cancelled,
+                message: "the client was closed by closeConnection()".into(),
+                cause: None,
+            });
+        }
+        let mut slot = self
+            .channel
+            .lock()
+            .map_err(|_| ClientError::internal("channel lock poisoned"))?;
+        let channel = match &*slot {
+            Some(channel) => channel.clone(),
+            None => {
+                let channel = self.endpoint()?.connect_lazy();
+                *slot = Some(channel.clone());
+                channel
+            }
+        };
+        Ok(MilvusServiceClient::new(channel)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES))
+    }
+
+    /// Drops the channel; calls made afterwards fail with `CANCELLED`.
+    pub fn close(&self) {
+        self.closed
+            .store(true, std::sync::atomic::Ordering::Release);
+        if let Ok(mut slot) = self.channel.lock() {
+            slot.take();
+        }
+    }
+
+    /// Wraps `message` with the auth and database metadata and the call's deadline.
+    pub fn request<T>(&self, message: T, timeout: Duration) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        *request.metadata_mut() = self.metadata.clone();
+        request.set_timeout(timeout);
+        request
+    }
+
+    /// Runs one unary call with a client-side deadline (the server-side `grpc-timeout` alone
+    /// does not bound connecting).
+    pub async fn call<T, R, F, Fut>(
+        &self,
+        message: T,
+        timeout: Option<Duration>,
+        f: F,
+    ) -> Result<R, ClientError>
+    where
+        F: FnOnce(MilvusServiceClient<Channel>, tonic::Request<T>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
+    {
+        let timeout = timeout.unwrap_or(self.config.timeout);
+        let client = self.client()?;
+        let request = self.request(message, timeout);
+        let method = method_name::<T>();
+        match tokio::time::timeout(timeout, f(client, request)).await {
+            Ok(Ok(response)) => Ok(response.into_inner()),
+            Ok(Err(status)) => Err(ClientError::from(status).in_method(method)),
+            Err(_) => Err(ClientError::Transport {
+                code: tonic::Code::DeadlineExceeded,
+                message: format!(
+                    "{method}: no answer from {} within {} ms",
+                    self.config.uri,
+                    timeout.as_millis()
+                ),
+                cause: None,
+            }),
+        }
+    }
+}
+
+/// `GetVersion` from `milvus::proto::milvus::GetVersionRequest`, for error messages.
+fn method_name<T>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    let short = full.rsplit("::").next().unwrap_or(full);
+    short.strip_suffix("Request").unwrap_or(short)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_get_scheme_and_default_port() {
+        let p = |a, ssl| parse_address(a, ssl).unwrap();
+        assert_eq!(p("localhost", false), ("http://localhost:19530".into(), false));
+        assert_eq!(p("h:1", false), ("http://h:1".into(), false));
+        assert_eq!(p("http://h:2", false), ("http://h:2".into(), false));
+        assert_eq!(p("https://x.cloud", false), ("https://x.cloud:443".into(), true));
+        assert_eq!(p("https://x.cloud:19530/", false), ("https://x.cloud:19530".into(), true));
+        assert_eq!(p("h:3", true), ("https://h:3".into(), true));
+        assert!(parse_address("h:port", false).is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_credentials() {
+        let config = Value::Object(vec![
+            ("address".into(), Value::String("localhost".into())),
+            ("token".into(), Value::String("s3cret-token".into())),
+        ]);
+        let none = Value::Undefined;
+        let conn = Connection::new(Config::from_args(&config, &none, &none, &none).unwrap()).unwrap();
+        let printed = format!("{conn:?} {:?}", conn.request((), DEFAULT_TIMEOUT));
+        assert!(!printed.contains("s3cret"), "{printed}");
+        let encoded = base64::engine::general_purpose::STANDARD.encode("s3cret-token");
+        assert!(!printed.contains(&encoded), "{printed}");
+    }
+}

@@ -1,0 +1,325 @@
+//! Writes and reads of rows: insert, upsert, delete, get, query, count and flush.
+
+use napi::bindgen_prelude::{PromiseRaw, Unknown};
+use napi::Env;
+use napi_derive::napi;
+use serde_json::{json, Map, Value as Json};
+use std::sync::Arc;
+
+use crate::client::MilvusClient;
+use crate::collection::{parse_consistency, schema_of};
+use crate::connection::Connection;
+use crate::convert::{rows_to_columns, Columns, WriteKind};
+use crate::error::ClientError;
+use crate::proto::common::KeyValuePair;
+use crate::proto::milvus::{
+    DeleteRequest, FlushRequest, InsertRequest, MutationResult, QueryRequest, UpsertRequest,
+};
+use crate::proto::schema::{i_ds::IdField, CollectionSchema, DataType, IDs};
+use crate::request::{as_integer, describe, Req};
+use crate::schema::primary_field;
+use crate::status::{status_json, status_or_default};
+use crate::value::Value;
+
+#[napi]
+impl MilvusClient {
+    /// Inserts rows: `{ collection_name, data: [{ field: value, ... }], partition_name? }`.
+    /// Resolves with the mutation result (`IDs`, `insert_cnt`, ...), also when the server
+    /// reports failure; rejects on invalid rows, naming the row and field.
+    #[napi(ts_args_type = "data: InsertReq", ts_return_type = "Promise<MutationResult>")]
+    pub fn insert<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+        self.run(env, data, |conn, args| write(conn, args, WriteKind::Insert))
+    }
+
+    /// Inserts rows, replacing rows with the same primary key.
+    #[napi(ts_args_type = "data: UpsertReq", ts_return_type = "Promise<MutationResult>")]
+    pub fn upsert<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+        self.run(env, data, |conn, args| write(conn, args, WriteKind::Upsert))
+    }
+
+    /// Deletes rows by primary key (`ids`) or by a boolean expression (`filter` or `expr`).
+    #[napi(ts_args_type = "data: DeleteReq", ts_return_type = "Promise<MutationResult>")]
+    pub fn delete<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+        self.run(env, data, delete)
+    }
+
+    /// Same as `delete` with a `filter` or `expr`.
+    #[napi(ts_args_type = "data: DeleteReq", ts_return_type = "Promise<MutationResult>")]
+    pub fn delete_entities<'env>(
+        &self,
+        env: &'env Env,
+        data: Option<Unknown>,
+    ) -> napi::Result<PromiseRaw<'env, Json>> {
+        self.run(env, data, delete)
+    }
+
+    /// Rows matching `filter` (or `expr`, or `ids`): `{ status, data: [row, ...] }`. `limit` and
+    /// `offset` page through them; `output_fields` defaults to every field.
+    #[napi(ts_args_type = "data: QueryReq", ts_return_type = "Promise<QueryResults>")]
+    pub fn query<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+        self.run(env, data, |conn, args| async move {
+            let req = Req::new(&args)?;
+            let (status, rows) = query_rows(&conn, &req, None).await?;
+            Ok(json!({ "status": status_json(&status), "data": rows }))
+        })
+    }
+
+    /// Rows by primary key: `{ collection_name, ids, output_fields? }`.
+    #[napi(ts_args_type = "data: GetReq", ts_return_type = "Promise<QueryResults>")]
+    pub fn get<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+        self.run(env, data, |conn, args| async move {
+            let req = Req::new(&args)?;
+            if req.get("ids").is_none() {
+                return Err(ClientError::invalid_arg("ids", "an array of primary keys"));
+            }
+            let (status, rows) = query_rows(&conn, &req, None).await?;
+            Ok(json!({ "status": status_json(&status), "data": rows }))
+        })
+    }
+
+    /// `{ status, data }`: the number of rows matching `filter` (all rows when omitted).
+    #[napi(ts_args_type = "data: CountReq", ts_return_type = "Promise<CountResult>")]
+    pub fn count<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+        self.run(env, data, |conn, args| async move {
+            let req = Req::new(&args)?;
+            let (status, rows) = query_rows(&conn, &req, Some(vec!["count(*)".into()])).await?;
+            crate::status::ensure_success(&status)?;
+            let count = rows
+                .first()
+                .and_then(|row| row.get("count(*)"))
+                .and_then(|v| v.as_str().and_then(|s| s.parse::<f64>().ok()).or(v.as_f64()))
+                .ok_or_else(|| ClientError::internal("the count(*) query returned no count"))?;
+            Ok(json!({ "status": status_json(&status), "data": count }))
+        })
+    }
+
+    /// Seals the collections' growing segments: `{ collection_names: [...] }`.
+    #[napi(ts_args_type = "data: FlushReq", ts_return_type = "Promise<FlushResult>")]
+    pub fn flush<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+        self.run(env, data, |conn, args| async move {
+            let req = Req::new(&args)?;
+            let names = req.str_list("collection_names")?;
+            if names.is_empty() {
+                return Err(ClientError::invalid_arg("collection_names", "a non-empty array of collection names"));
+            }
+            let message = FlushRequest {
+                db_name: req.db_name()?,
+                collection_names: names,
+                ..Default::default()
+            };
+            let res = conn
+                .call(message, req.timeout()?, |mut c, r| async move { c.flush(r).await })
+                .await?;
+            let segments = |m: &std::collections::HashMap<String, crate::proto::schema::LongArray>| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), json!({ "data": v.data.iter().map(|x| x.to_string()).collect::<Vec<_>>() })))
+                    .collect::<Map<String, Json>>()
+            };
+            Ok(json!({
+                "status": status_json(&status_or_default(res.status)),
+                "db_name": res.db_name,
+                "coll_segIDs": segments(&res.coll_seg_i_ds),
+                "flush_coll_segIDs": segments(&res.flush_coll_seg_i_ds),
+                "coll_seal_times": res.coll_seal_times.iter().map(|(k, v)| (k.clone(), Json::from(v.to_string()))).collect::<Map<_, _>>(),
+                "coll_flush_ts": res.coll_flush_ts.iter().map(|(k, v)| (k.clone(), Json::from(v.to_string()))).collect::<Map<_, _>>(),
+            }))
+        })
+    }
+}
+
+async fn write(conn: Arc<Connection>, args: Value, kind: WriteKind) -> Result<Json, ClientError> {
+    let req = Req::new(&args)?;
+    let rows = match req.any(&["data", "fields_data"]) {
+        Some(Value::Array(rows)) if !rows.is_empty() => rows,
+        _ => return Err(ClientError::invalid_arg("data", "a non-empty array of row objects")),
+    };
+    let (schema, _) = schema_of(&conn, &req).await?;
+    let fields_data = rows_to_columns(&schema, rows, kind)?;
+    let num_rows = rows.len() as u32;
+    let (db_name, collection_name) = (req.db_name()?, req.str("collection_name")?);
+    let partition_name = req.opt_str("partition_name")?.unwrap_or_default();
+    let timeout = req.timeout()?;
+    let res = match kind {
+        WriteKind::Insert => {
+            let message = InsertRequest {
+                db_name,
+                collection_name,
+                partition_name,
+                fields_data,
+                num_rows,
+                ..Default::default()
+            };
+            conn.call(message, timeout, |mut c, r| async move { c.insert(r).await })
+                .await?
+        }
+        WriteKind::Upsert => {
+            let message = UpsertRequest {
+                db_name,
+                collection_name,
+                partition_name,
+                fields_data,
+                num_rows,
+                ..Default::default()
+            };
+            conn.call(message, timeout, |mut c, r| async move { c.upsert(r).await })
+                .await?
+        }
+    };
+    Ok(mutation_json(res))
+}
+
+async fn delete(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError> {
+    let req = Req::new(&args)?;
+    let expr = match req.any(&["filter", "expr"]) {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+        Some(other) if !matches!(other, Value::String(_)) => {
+            return Err(ClientError::invalid_arg("filter", format!("a string, got {}", other.kind())))
+        }
+        _ => match req.get("ids") {
+            Some(ids) => {
+                let (schema, _) = schema_of(&conn, &req).await?;
+                ids_expr(&schema, ids)?
+            }
+            None => return Err(ClientError::invalid_arg("filter", "a filter expression, or `ids`")),
+        },
+    };
+    let message = DeleteRequest {
+        db_name: req.db_name()?,
+        collection_name: req.str("collection_name")?,
+        partition_name: req.opt_str("partition_name")?.unwrap_or_default(),
+        expr,
+        consistency_level: parse_consistency(&req)?.map_or(0, |c| c as i32),
+        ..Default::default()
+    };
+    let res = conn
+        .call(message, req.timeout()?, |mut c, r| async move { c.delete(r).await })
+        .await?;
+    Ok(mutation_json(res))
+}
+
+/// `pk in [1, 2]` or `pk in ["a", "b"]`, from `ids` checked against the primary key's type.
+fn ids_expr(schema: &CollectionSchema, ids: &Value) -> Result<String, ClientError> {
+    let pk = primary_field(schema)?;
+    let items: Vec<Value> = match ids {
+        Value::Array(items) => items.clone(),
+        one @ (Value::Number(_) | Value::String(_) | Value::BigInt(_)) => vec![one.clone()],
+        other => return Err(ClientError::invalid_arg("ids", format!("an array of primary keys, got {}", other.kind()))),
+    };
+    if items.is_empty() {
+        return Err(ClientError::invalid_arg("ids", "a non-empty array of primary keys"));
+    }
+    let is_int = pk.data_type == DataType::Int64 as i32;
+    let literals = items
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            if is_int {
+                as_integer(id).map(|n| n.to_string()).ok_or_else(|| {
+                    ClientError::invalid_arg(format!("ids[{i}]"), format!("an Int64 primary key, got {}", describe(id)))
+                })
+            } else {
+                match id {
+                    Value::String(s) => Ok(Json::String(s.clone()).to_string()),
+                    other => Err(ClientError::invalid_arg(format!("ids[{i}]"), format!("a VarChar primary key, got {}", describe(other)))),
+                }
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(format!("{} in [{}]", pk.name, literals.join(", ")))
+}
+
+/// Runs a Query and decodes its rows; a failed status comes back with no rows.
+async fn query_rows(
+    conn: &Connection,
+    req: &Req<'_>,
+    output: Option<Vec<String>>,
+) -> Result<(crate::proto::common::Status, Vec<Json>), ClientError> {
+    let expr = match req.any(&["filter", "expr"]) {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+        Some(other) if !matches!(other, Value::String(_)) => {
+            return Err(ClientError::invalid_arg("filter", format!("a string, got {}", other.kind())))
+        }
+        _ => match req.get("ids") {
+            Some(ids) => ids_expr(&schema_of(conn, req).await?.0, ids)?,
+            None => String::new(),
+        },
+    };
+    let mut output_fields = match output {
+        Some(fields) => fields,
+        None => req.str_list("output_fields")?,
+    };
+    if output_fields.is_empty() {
+        output_fields.push("*".into());
+    }
+    let mut params: Vec<KeyValuePair> = crate::request::key_values("params", req.get("params"))?;
+    for key in ["limit", "offset"] {
+        if let Some(n) = req.opt_int(key, 0, i64::MAX)? {
+            params.push(KeyValuePair { key: key.into(), value: n.to_string() });
+        }
+    }
+    let consistency = parse_consistency(req)?;
+    let message = QueryRequest {
+        db_name: req.db_name()?,
+        collection_name: req.str("collection_name")?,
+        expr,
+        output_fields,
+        partition_names: req.str_list("partition_names")?,
+        query_params: params,
+        consistency_level: consistency.map_or(0, |c| c as i32),
+        ..Default::default()
+    };
+    let res = conn
+        .call(message, req.timeout()?, |mut c, r| async move { c.query(r).await })
+        .await?;
+    let status = status_or_default(res.status);
+    let columns = Columns::new(&res.fields_data);
+    let rows: Vec<Json> = if crate::error::is_failure(&status) {
+        Vec::new()
+    } else {
+        (0..columns.len())
+            .map(|i| {
+                let mut row = Map::new();
+                columns.write_row(i, &mut row, false);
+                Json::Object(row)
+            })
+            .collect()
+    };
+    Ok((status, rows))
+}
+
+/// `{ status, IDs, succ_index, err_index, acknowledged, insert_cnt, ... }`, counts as strings.
+fn mutation_json(res: MutationResult) -> Json {
+    json!({
+        "status": status_json(&status_or_default(res.status)),
+        "IDs": ids_json(res.i_ds.as_ref()),
+        "succ_index": res.succ_index,
+        "err_index": res.err_index,
+        "acknowledged": res.acknowledged,
+        "insert_cnt": res.insert_cnt.to_string(),
+        "delete_cnt": res.delete_cnt.to_string(),
+        "upsert_cnt": res.upsert_cnt.to_string(),
+        "timestamp": res.timestamp.to_string(),
+    })
+}
+
+/// `{ int_id: { data: ['1'] }, id_field: 'int_id' }` or the `str_id` equivalent.
+pub fn ids_json(ids: Option<&IDs>) -> Json {
+    match ids.and_then(|i| i.id_field.as_ref()) {
+        Some(IdField::IntId(a)) => json!({
+            "int_id": { "data": a.data.iter().map(|x| x.to_string()).collect::<Vec<_>>() },
+            "id_field": "int_id",
+        }),
+        Some(IdField::StrId(a)) => json!({ "str_id": { "data": a.data }, "id_field": "str_id" }),
+        _ => json!({}),
+    }
+}
+
+/// The primary key of hit `i`, as a decimal string or the VarChar value.
+pub fn id_at(ids: Option<&IDs>, i: usize) -> Json {
+    match ids.and_then(|i| i.id_field.as_ref()) {
+        Some(IdField::IntId(a)) => a.data.get(i).map_or(Json::Null, |x| Json::String(x.to_string())),
+        Some(IdField::StrId(a)) => a.data.get(i).map_or(Json::Null, |x| Json::String(x.clone())),
+        _ => Json::Null,
+    }
+}
+

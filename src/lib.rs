@@ -1,0 +1,22 @@
+//! milvus-native: a Milvus client for Node.js, exported through napi-rs.
+//!
+//! One file per Milvus concept; the `#[napi]` methods of `MilvusClient` are spread over them.
+
+mod client;
+mod collection;
+mod connection;
+mod convert;
+mod data;
+mod enums;
+mod error;
+mod index;
+mod request;
+mod search;
+mod schema;
+mod status;
+mod value;
+
+pub use client::MilvusClient;
+
+/// The protocol types, from `milvus-sdk-rust`.
+pub(crate) use milvus::proto;
