@@ -58,7 +58,8 @@ impl MilvusClient {
         };
         let build = || -> Result<Connection, ClientError> {
             let first = read(Some(config_or_address))?;
-            let config = Config::from_args(&first, &read(ssl)?, &read(username)?, &read(password)?)?;
+            let config =
+                Config::from_args(&first, &read(ssl)?, &read(username)?, &read(password)?)?;
             Connection::new(config)
         };
         let conn = Arc::new(build().map_err(|e| e.into_js(&env))?);
@@ -107,7 +108,10 @@ impl MilvusClient {
     }
 
     /// The server's version: `{ status, version }`.
-    #[napi(ts_args_type = "data?: GrpcTimeOut", ts_return_type = "Promise<GetVersionResponse>")]
+    #[napi(
+        ts_args_type = "data?: GrpcTimeOut",
+        ts_return_type = "Promise<GetVersionResponse>"
+    )]
     pub fn get_version<'env>(
         &self,
         env: &'env Env,
@@ -117,18 +121,26 @@ impl MilvusClient {
         let conn = self.conn.clone();
         spawn(env, async move {
             let args = args?;
-            let timeout = optional_req(&args)?.map(|r| r.timeout()).transpose()?.flatten();
+            let timeout = optional_req(&args)?
+                .map(|r| r.timeout())
+                .transpose()?
+                .flatten();
             let res = conn
                 .call(GetVersionRequest {}, timeout, |mut c, r| async move {
                     c.get_version(r).await
                 })
                 .await?;
-            Ok(json!({ "status": status_json(&status_or_default(res.status)), "version": res.version }))
+            Ok(
+                json!({ "status": status_json(&status_or_default(res.status)), "version": res.version }),
+            )
         })
     }
 
     /// `{ status, isHealthy, reasons, quota_states }`.
-    #[napi(ts_args_type = "data?: GrpcTimeOut", ts_return_type = "Promise<CheckHealthResponse>")]
+    #[napi(
+        ts_args_type = "data?: GrpcTimeOut",
+        ts_return_type = "Promise<CheckHealthResponse>"
+    )]
     pub fn check_health<'env>(
         &self,
         env: &'env Env,
@@ -138,7 +150,10 @@ impl MilvusClient {
         let conn = self.conn.clone();
         spawn(env, async move {
             let args = args?;
-            let timeout = optional_req(&args)?.map(|r| r.timeout()).transpose()?.flatten();
+            let timeout = optional_req(&args)?
+                .map(|r| r.timeout())
+                .transpose()?
+                .flatten();
             let res = conn
                 .call(CheckHealthRequest {}, timeout, |mut c, r| async move {
                     c.check_health(r).await

@@ -48,7 +48,10 @@ impl MilvusClient {
     }
 
     /// `{ status, value }`: whether the collection exists.
-    #[napi(ts_args_type = "data: CollectionNameReq", ts_return_type = "Promise<BoolResponse>")]
+    #[napi(
+        ts_args_type = "data: CollectionNameReq",
+        ts_return_type = "Promise<BoolResponse>"
+    )]
     pub fn has_collection<'env>(
         &self,
         env: &'env Env,
@@ -106,7 +109,10 @@ impl MilvusClient {
     }
 
     /// Drops a collection; resolves with the status (dropping a missing one succeeds).
-    #[napi(ts_args_type = "data: CollectionNameReq", ts_return_type = "Promise<ResStatus>")]
+    #[napi(
+        ts_args_type = "data: CollectionNameReq",
+        ts_return_type = "Promise<ResStatus>"
+    )]
     pub fn drop_collection<'env>(
         &self,
         env: &'env Env,
@@ -129,7 +135,10 @@ impl MilvusClient {
     }
 
     /// Loads a collection and waits until it is fully loaded. Rejects when loading fails.
-    #[napi(ts_args_type = "data: LoadCollectionReq", ts_return_type = "Promise<ResStatus>")]
+    #[napi(
+        ts_args_type = "data: LoadCollectionReq",
+        ts_return_type = "Promise<ResStatus>"
+    )]
     pub fn load_collection<'env>(
         &self,
         env: &'env Env,
@@ -145,7 +154,10 @@ impl MilvusClient {
     }
 
     /// Starts loading a collection and resolves with the status without waiting.
-    #[napi(ts_args_type = "data: LoadCollectionReq", ts_return_type = "Promise<ResStatus>")]
+    #[napi(
+        ts_args_type = "data: LoadCollectionReq",
+        ts_return_type = "Promise<ResStatus>"
+    )]
     pub fn load_collection_async<'env>(
         &self,
         env: &'env Env,
@@ -158,7 +170,10 @@ impl MilvusClient {
     }
 
     /// Releases a collection from memory; resolves with the status.
-    #[napi(ts_args_type = "data: CollectionNameReq", ts_return_type = "Promise<ResStatus>")]
+    #[napi(
+        ts_args_type = "data: CollectionNameReq",
+        ts_return_type = "Promise<ResStatus>"
+    )]
     pub fn release_collection<'env>(
         &self,
         env: &'env Env,
@@ -182,7 +197,10 @@ impl MilvusClient {
 
     /// `{ status, state }` with `state` one of `LoadStateNotExist`, `LoadStateNotLoad`,
     /// `LoadStateLoading`, `LoadStateLoaded`.
-    #[napi(ts_args_type = "data: CollectionNameReq", ts_return_type = "Promise<GetLoadStateResponse>")]
+    #[napi(
+        ts_args_type = "data: CollectionNameReq",
+        ts_return_type = "Promise<GetLoadStateResponse>"
+    )]
     pub fn get_load_state<'env>(
         &self,
         env: &'env Env,
@@ -232,7 +250,10 @@ impl MilvusClient {
     }
 
     /// Renames `collection_name` to `new_collection_name` (optionally into `new_db_name`).
-    #[napi(ts_args_type = "data: RenameCollectionReq", ts_return_type = "Promise<ResStatus>")]
+    #[napi(
+        ts_args_type = "data: RenameCollectionReq",
+        ts_return_type = "Promise<ResStatus>"
+    )]
     pub fn rename_collection<'env>(
         &self,
         env: &'env Env,
@@ -258,7 +279,10 @@ impl MilvusClient {
 }
 
 /// Sends DescribeCollection; a failed status is returned, not raised.
-pub async fn describe(conn: &Connection, req: &Req<'_>) -> Result<DescribeCollectionResponse, ClientError> {
+pub async fn describe(
+    conn: &Connection,
+    req: &Req<'_>,
+) -> Result<DescribeCollectionResponse, ClientError> {
     let message = DescribeCollectionRequest {
         db_name: req.db_name()?,
         collection_name: req.str("collection_name")?,
@@ -271,7 +295,10 @@ pub async fn describe(conn: &Connection, req: &Req<'_>) -> Result<DescribeCollec
 }
 
 /// The schema of a collection that must exist (for insert, search, query).
-pub async fn schema_of(conn: &Connection, req: &Req<'_>) -> Result<(CollectionSchema, i32), ClientError> {
+pub async fn schema_of(
+    conn: &Connection,
+    req: &Req<'_>,
+) -> Result<(CollectionSchema, i32), ClientError> {
     let res = describe(conn, req).await?;
     ensure_success(&status_or_default(res.status))?;
     let schema = res
@@ -357,7 +384,9 @@ async fn show_collections(conn: Arc<Connection>, args: Value) -> Result<Json, Cl
         ..Default::default()
     };
     let res = conn
-        .call(message, timeout, |mut c, r| async move { c.show_collections(r).await })
+        .call(message, timeout, |mut c, r| async move {
+            c.show_collections(r).await
+        })
         .await?;
     #[allow(deprecated)]
     let loaded = &res.in_memory_percentages;
@@ -387,11 +416,16 @@ async fn show_collections(conn: Arc<Connection>, args: Value) -> Result<Json, Cl
     }))
 }
 
-async fn load(conn: &Connection, req: &Req<'_>) -> Result<crate::proto::common::Status, ClientError> {
+async fn load(
+    conn: &Connection,
+    req: &Req<'_>,
+) -> Result<crate::proto::common::Status, ClientError> {
     let message = LoadCollectionRequest {
         db_name: req.db_name()?,
         collection_name: req.str("collection_name")?,
-        replica_number: req.opt_int("replica_number", 0, i32::MAX as i64)?.unwrap_or(0) as i32,
+        replica_number: req
+            .opt_int("replica_number", 0, i32::MAX as i64)?
+            .unwrap_or(0) as i32,
         resource_groups: req.str_list("resource_groups")?,
         refresh: req.opt_bool("refresh")?.unwrap_or(false),
         load_fields: req.str_list("load_fields")?,
@@ -404,7 +438,10 @@ async fn load(conn: &Connection, req: &Req<'_>) -> Result<crate::proto::common::
     .await
 }
 
-async fn load_state(conn: &Connection, req: &Req<'_>) -> Result<(crate::proto::common::Status, i32), ClientError> {
+async fn load_state(
+    conn: &Connection,
+    req: &Req<'_>,
+) -> Result<(crate::proto::common::Status, i32), ClientError> {
     let message = GetLoadStateRequest {
         db_name: req.db_name()?,
         collection_name: req.str("collection_name")?,
@@ -437,7 +474,10 @@ async fn wait_loaded(conn: &Connection, req: &Req<'_>) -> Result<(), ClientError
         if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
             return Err(ClientError::Transport {
                 code: tonic::Code::DeadlineExceeded,
-                message: format!("collection still {} at the deadline", load_state_name(state)),
+                message: format!(
+                    "collection still {} at the deadline",
+                    load_state_name(state)
+                ),
                 cause: None,
             });
         }
@@ -454,7 +494,12 @@ async fn create_collection(conn: Arc<Connection>, args: Value) -> Result<Json, C
     } else {
         let list = match req.any(&["fields", "schema"]) {
             Some(Value::Array(items)) if !items.is_empty() => items,
-            _ => return Err(ClientError::invalid_arg("fields", "a non-empty array of field objects")),
+            _ => {
+                return Err(ClientError::invalid_arg(
+                    "fields",
+                    "a non-empty array of field objects",
+                ))
+            }
         };
         let fields = list
             .iter()
@@ -525,11 +570,18 @@ type SchemaParts = (
 
 /// The quick form: `id` + `vector` fields, dynamic fields on, one AUTOINDEX index.
 fn quick_schema(req: &Req<'_>) -> Result<SchemaParts, ClientError> {
-    let dim = req
-        .opt_int("dimension", 1, 32_768)?
-        .ok_or_else(|| ClientError::invalid_arg("dimension", "the vector dimension (or use the `fields` form)"))?;
-    let pk_name = req.opt_str("primary_field_name")?.unwrap_or_else(|| "id".into());
-    let vector_name = req.opt_str("vector_field_name")?.unwrap_or_else(|| "vector".into());
+    let dim = req.opt_int("dimension", 1, 32_768)?.ok_or_else(|| {
+        ClientError::invalid_arg(
+            "dimension",
+            "the vector dimension (or use the `fields` form)",
+        )
+    })?;
+    let pk_name = req
+        .opt_str("primary_field_name")?
+        .unwrap_or_else(|| "id".into());
+    let vector_name = req
+        .opt_str("vector_field_name")?
+        .unwrap_or_else(|| "vector".into());
     let id_type = match req.get("id_type") {
         Some(v) => crate::schema::parse_data_type("id_type", v)?,
         None => DataType::Int64,
@@ -543,8 +595,13 @@ fn quick_schema(req: &Req<'_>) -> Result<SchemaParts, ClientError> {
     }
     let mut vector = json_field(&vector_name, DataType::FloatVector);
     vector.type_params.push(kv("dim", dim.to_string()));
-    let metric = req.opt_str("metric_type")?.unwrap_or_else(|| "COSINE".into());
-    let mut params = vec![kv("index_type", "AUTOINDEX".into()), kv("metric_type", metric)];
+    let metric = req
+        .opt_str("metric_type")?
+        .unwrap_or_else(|| "COSINE".into());
+    let mut params = vec![
+        kv("index_type", "AUTOINDEX".into()),
+        kv("metric_type", metric),
+    ];
     params.extend(key_values("index_params", req.get("index_params"))?);
     let index = crate::proto::milvus::CreateIndexRequest {
         db_name: req.db_name()?,

@@ -70,15 +70,13 @@ impl Config {
                 }
                 None => (Some(first), String::new()),
             },
-            other => {
-                return Err(ClientError::invalid_arg(
-                    "config",
-                    format!(
-                        "an object like {{ address: 'localhost:19530' }} or an address string, got {}",
-                        other.kind()
-                    ),
-                ))
-            }
+            other => return Err(ClientError::invalid_arg(
+                "config",
+                format!(
+                    "an object like {{ address: 'localhost:19530' }} or an address string, got {}",
+                    other.kind()
+                ),
+            )),
         };
         let address = address.trim();
         if address.is_empty() {
@@ -293,8 +291,14 @@ impl Connection {
         let method = method_name::<T>();
         match tokio::time::timeout(timeout, f(client, request)).await {
             Ok(Ok(response)) => Ok(response.into_inner()),
-            Ok(Err(status)) => Err(ClientError::from(status).in_method(method)),
-            Err(_) => Err(ClientError::Transport {
+            // tonic enforces the grpc-timeout it sends and reports expiry as CANCELLED.
+            Ok(Err(status))
+                if !(status.code() == tonic::Code::Cancelled
+                    && status.message().contains("Timeout expired")) =>
+            {
+                Err(ClientError::from(status).in_method(method))
+            }
+            Ok(Err(_)) | Err(_) => Err(ClientError::Transport {
                 code: tonic::Code::DeadlineExceeded,
                 message: format!(
                     "{method}: no answer from {} within {} ms",
@@ -321,11 +325,20 @@ mod tests {
     #[test]
     fn addresses_get_scheme_and_default_port() {
         let p = |a, ssl| parse_address(a, ssl).unwrap();
-        assert_eq!(p("localhost", false), ("http://localhost:19530".into(), false));
+        assert_eq!(
+            p("localhost", false),
+            ("http://localhost:19530".into(), false)
+        );
         assert_eq!(p("h:1", false), ("http://h:1".into(), false));
         assert_eq!(p("http://h:2", false), ("http://h:2".into(), false));
-        assert_eq!(p("https://x.cloud", false), ("https://x.cloud:443".into(), true));
-        assert_eq!(p("https://x.cloud:19530/", false), ("https://x.cloud:19530".into(), true));
+        assert_eq!(
+            p("https://x.cloud", false),
+            ("https://x.cloud:443".into(), true)
+        );
+        assert_eq!(
+            p("https://x.cloud:19530/", false),
+            ("https://x.cloud:19530".into(), true)
+        );
         assert_eq!(p("h:3", true), ("https://h:3".into(), true));
         assert!(parse_address("h:port", false).is_err());
     }
@@ -337,7 +350,8 @@ mod tests {
             ("token".into(), Value::String("s3cret-token".into())),
         ]);
         let none = Value::Undefined;
-        let conn = Connection::new(Config::from_args(&config, &none, &none, &none).unwrap()).unwrap();
+        let conn =
+            Connection::new(Config::from_args(&config, &none, &none, &none).unwrap()).unwrap();
         let printed = format!("{conn:?} {:?}", conn.request((), DEFAULT_TIMEOUT));
         assert!(!printed.contains("s3cret"), "{printed}");
         let encoded = base64::engine::general_purpose::STANDARD.encode("s3cret-token");

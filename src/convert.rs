@@ -9,8 +9,8 @@ use serde_json::{Map, Value as Json};
 use crate::error::ClientError;
 use crate::proto::schema::{
     field_data, scalar_field, vector_field, BoolArray, CollectionSchema, DataType, DoubleArray,
-    FieldData, FieldSchema, FloatArray, IntArray, JsonArray, LongArray, ScalarField,
-    StringArray, VectorField,
+    FieldData, FieldSchema, FloatArray, IntArray, JsonArray, LongArray, ScalarField, StringArray,
+    VectorField,
 };
 use crate::request::{as_integer, describe};
 use crate::schema::{dim_of, type_name, type_param};
@@ -67,8 +67,15 @@ pub fn rows_to_columns(
                 continue;
             }
             if dynamic.is_none() {
-                let auto = schema.fields.iter().any(|f| f.is_primary_key && f.auto_id && f.name == *key);
-                let hint = if auto { " (the primary key is auto_id)" } else { "" };
+                let auto = schema
+                    .fields
+                    .iter()
+                    .any(|f| f.is_primary_key && f.auto_id && f.name == *key);
+                let hint = if auto {
+                    " (the primary key is auto_id)"
+                } else {
+                    ""
+                };
                 return Err(ClientError::invalid(
                     format!("data[{row_index}].{key}"),
                     format!(
@@ -124,8 +131,12 @@ impl<'a> Column<'a> {
         let data = match t {
             DataType::Bool => Data::Bool(Vec::with_capacity(rows)),
             DataType::Int8 => Data::Int(Vec::with_capacity(rows), i8::MIN as i64, i8::MAX as i64),
-            DataType::Int16 => Data::Int(Vec::with_capacity(rows), i16::MIN as i64, i16::MAX as i64),
-            DataType::Int32 => Data::Int(Vec::with_capacity(rows), i32::MIN as i64, i32::MAX as i64),
+            DataType::Int16 => {
+                Data::Int(Vec::with_capacity(rows), i16::MIN as i64, i16::MAX as i64)
+            }
+            DataType::Int32 => {
+                Data::Int(Vec::with_capacity(rows), i32::MIN as i64, i32::MAX as i64)
+            }
             DataType::Int64 => Data::Long(Vec::with_capacity(rows)),
             DataType::Float => Data::Float(Vec::with_capacity(rows)),
             DataType::Double => Data::Double(Vec::with_capacity(rows)),
@@ -142,18 +153,17 @@ impl<'a> Column<'a> {
                 })?;
                 Data::FloatVector(Vec::with_capacity(rows * dim), dim)
             }
-            other => {
-                return Err(ClientError::invalid(
-                    field.name.clone(),
-                    format!(
-                        "{}: fields of type {} are not supported by this version of milvus-native yet",
-                        field.name,
-                        type_name(other)
-                    ),
-                ))
-            }
+            other => return Err(ClientError::invalid(
+                field.name.clone(),
+                format!(
+                    "{}: fields of type {} are not supported by this version of milvus-native yet",
+                    field.name,
+                    type_name(other)
+                ),
+            )),
         };
-        let valid = (field.nullable || field.default_value.is_some()).then(|| Vec::with_capacity(rows));
+        let valid =
+            (field.nullable || field.default_value.is_some()).then(|| Vec::with_capacity(rows));
         Ok(Column {
             field,
             data_type: t,
@@ -166,7 +176,10 @@ impl<'a> Column<'a> {
         let name = &self.field.name;
         let path = || format!("data[{row}].{name}");
         let expected = |what: String, v: &Value| {
-            ClientError::invalid(path(), format!("{}: expected {what}, got {}", path(), describe(v)))
+            ClientError::invalid(
+                path(),
+                format!("{}: expected {what}, got {}", path(), describe(v)),
+            )
         };
         let Some(value) = value else {
             return match &mut self.valid {
@@ -197,18 +210,22 @@ impl<'a> Column<'a> {
                 Some(n) if (*min..=*max).contains(&n) => col.push(n as i32),
                 _ => {
                     let t = type_name(self.data_type);
-                    return Err(expected(format!("an integer from {min} to {max} ({t})"), value));
-                }
-            },
-            Data::Long(col) => match as_integer(value) {
-                Some(n) => col.push(n),
-                _ => {
                     return Err(expected(
-                        "an Int64: an integer number within ±2^53, a bigint or a decimal string".into(),
+                        format!("an integer from {min} to {max} ({t})"),
                         value,
-                    ))
+                    ));
                 }
             },
+            Data::Long(col) => {
+                match as_integer(value) {
+                    Some(n) => col.push(n),
+                    _ => return Err(expected(
+                        "an Int64: an integer number within ±2^53, a bigint or a decimal string"
+                            .into(),
+                        value,
+                    )),
+                }
+            }
             Data::Float(col) => match value {
                 Value::Number(n) if n.is_finite() => col.push(*n as f32),
                 v => return Err(expected("a finite number (Float)".into(), v)),
@@ -222,7 +239,11 @@ impl<'a> Column<'a> {
                 Value::String(s) => {
                     return Err(ClientError::invalid(
                         path(),
-                        format!("{}: expected at most {max} bytes (max_length), got {}", path(), s.len()),
+                        format!(
+                            "{}: expected at most {max} bytes (max_length), got {}",
+                            path(),
+                            s.len()
+                        ),
                     ))
                 }
                 v => return Err(expected("a string (VarChar)".into(), v)),
@@ -254,7 +275,11 @@ impl<'a> Column<'a> {
                 let got = col.len() - start;
                 if !ok || got != *dim {
                     col.truncate(start);
-                    let what = if ok { format!("{got} values") } else { describe(value) };
+                    let what = if ok {
+                        format!("{got} values")
+                    } else {
+                        describe(value)
+                    };
                     return Err(ClientError::invalid(
                         path(),
                         format!("{}: expected a FloatVector of {dim} numbers (Float32Array or number[]), got {what}", path()),
@@ -264,7 +289,10 @@ impl<'a> Column<'a> {
                     col.truncate(start);
                     return Err(ClientError::invalid(
                         path(),
-                        format!("{}: expected finite numbers, got a non-finite value at index {i}", path()),
+                        format!(
+                            "{}: expected finite numbers, got a non-finite value at index {i}",
+                            path()
+                        ),
                     ));
                 }
             }
@@ -397,27 +425,36 @@ fn cell(f: &FieldData, i: usize) -> Json {
         Some(field_data::Field::Scalars(s)) => match &s.data {
             Some(S::BoolData(a)) => a.data.get(i).map_or(Json::Null, |v| Json::Bool(*v)),
             Some(S::IntData(a)) => a.data.get(i).map_or(Json::Null, |v| Json::from(*v)),
-            Some(S::LongData(a)) => a.data.get(i).map_or(Json::Null, |v| Json::String(v.to_string())),
-            Some(S::FloatData(a)) => a.data.get(i).map_or(Json::Null, |v| f64_json(*v as f64)),
-            Some(S::DoubleData(a)) => a.data.get(i).map_or(Json::Null, |v| f64_json(*v)),
-            Some(S::StringData(a)) => a.data.get(i).map_or(Json::Null, |v| Json::String(v.clone())),
-            Some(S::JsonData(a)) => a
+            Some(S::LongData(a)) => a
                 .data
                 .get(i)
-                .map_or(Json::Null, |v| serde_json::from_slice(v).unwrap_or(Json::Null)),
+                .map_or(Json::Null, |v| Json::String(v.to_string())),
+            Some(S::FloatData(a)) => a.data.get(i).map_or(Json::Null, |v| f64_json(*v as f64)),
+            Some(S::DoubleData(a)) => a.data.get(i).map_or(Json::Null, |v| f64_json(*v)),
+            Some(S::StringData(a)) => a
+                .data
+                .get(i)
+                .map_or(Json::Null, |v| Json::String(v.clone())),
+            Some(S::JsonData(a)) => a.data.get(i).map_or(Json::Null, |v| json_cell(v)),
             _ => Json::Null,
         },
         Some(field_data::Field::Vectors(v)) => match &v.data {
             Some(vector_field::Data::FloatVector(a)) => {
                 let dim = v.dim.max(0) as usize;
-                a.data
-                    .get(i * dim..(i + 1) * dim)
-                    .map_or(Json::Null, |s| Json::Array(s.iter().map(|x| f64_json(*x as f64)).collect()))
+                a.data.get(i * dim..(i + 1) * dim).map_or(Json::Null, |s| {
+                    Json::Array(s.iter().map(|x| f64_json(*x as f64)).collect())
+                })
             }
             _ => Json::Null,
         },
         _ => Json::Null,
     }
+}
+
+/// A JSON cell; bytes that are not JSON come back as text rather than being lost.
+fn json_cell(bytes: &[u8]) -> Json {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| Json::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 fn f64_json(v: f64) -> Json {

@@ -26,25 +26,49 @@ impl MilvusClient {
     /// Inserts rows: `{ collection_name, data: [{ field: value, ... }], partition_name? }`.
     /// Resolves with the mutation result (`IDs`, `insert_cnt`, ...), also when the server
     /// reports failure; rejects on invalid rows, naming the row and field.
-    #[napi(ts_args_type = "data: InsertReq", ts_return_type = "Promise<MutationResult>")]
-    pub fn insert<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+    #[napi(
+        ts_args_type = "data: InsertReq",
+        ts_return_type = "Promise<MutationResult>"
+    )]
+    pub fn insert<'env>(
+        &self,
+        env: &'env Env,
+        data: Option<Unknown>,
+    ) -> napi::Result<PromiseRaw<'env, Json>> {
         self.run(env, data, |conn, args| write(conn, args, WriteKind::Insert))
     }
 
     /// Inserts rows, replacing rows with the same primary key.
-    #[napi(ts_args_type = "data: UpsertReq", ts_return_type = "Promise<MutationResult>")]
-    pub fn upsert<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+    #[napi(
+        ts_args_type = "data: UpsertReq",
+        ts_return_type = "Promise<MutationResult>"
+    )]
+    pub fn upsert<'env>(
+        &self,
+        env: &'env Env,
+        data: Option<Unknown>,
+    ) -> napi::Result<PromiseRaw<'env, Json>> {
         self.run(env, data, |conn, args| write(conn, args, WriteKind::Upsert))
     }
 
     /// Deletes rows by primary key (`ids`) or by a boolean expression (`filter` or `expr`).
-    #[napi(ts_args_type = "data: DeleteReq", ts_return_type = "Promise<MutationResult>")]
-    pub fn delete<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+    #[napi(
+        ts_args_type = "data: DeleteReq",
+        ts_return_type = "Promise<MutationResult>"
+    )]
+    pub fn delete<'env>(
+        &self,
+        env: &'env Env,
+        data: Option<Unknown>,
+    ) -> napi::Result<PromiseRaw<'env, Json>> {
         self.run(env, data, delete)
     }
 
     /// Same as `delete` with a `filter` or `expr`.
-    #[napi(ts_args_type = "data: DeleteReq", ts_return_type = "Promise<MutationResult>")]
+    #[napi(
+        ts_args_type = "data: DeleteReq",
+        ts_return_type = "Promise<MutationResult>"
+    )]
     pub fn delete_entities<'env>(
         &self,
         env: &'env Env,
@@ -55,8 +79,15 @@ impl MilvusClient {
 
     /// Rows matching `filter` (or `expr`, or `ids`): `{ status, data: [row, ...] }`. `limit` and
     /// `offset` page through them; `output_fields` defaults to every field.
-    #[napi(ts_args_type = "data: QueryReq", ts_return_type = "Promise<QueryResults>")]
-    pub fn query<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+    #[napi(
+        ts_args_type = "data: QueryReq",
+        ts_return_type = "Promise<QueryResults>"
+    )]
+    pub fn query<'env>(
+        &self,
+        env: &'env Env,
+        data: Option<Unknown>,
+    ) -> napi::Result<PromiseRaw<'env, Json>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             let (status, rows) = query_rows(&conn, &req, None).await?;
@@ -65,8 +96,15 @@ impl MilvusClient {
     }
 
     /// Rows by primary key: `{ collection_name, ids, output_fields? }`.
-    #[napi(ts_args_type = "data: GetReq", ts_return_type = "Promise<QueryResults>")]
-    pub fn get<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+    #[napi(
+        ts_args_type = "data: GetReq",
+        ts_return_type = "Promise<QueryResults>"
+    )]
+    pub fn get<'env>(
+        &self,
+        env: &'env Env,
+        data: Option<Unknown>,
+    ) -> napi::Result<PromiseRaw<'env, Json>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             if req.get("ids").is_none() {
@@ -78,8 +116,15 @@ impl MilvusClient {
     }
 
     /// `{ status, data }`: the number of rows matching `filter` (all rows when omitted).
-    #[napi(ts_args_type = "data: CountReq", ts_return_type = "Promise<CountResult>")]
-    pub fn count<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+    #[napi(
+        ts_args_type = "data: CountReq",
+        ts_return_type = "Promise<CountResult>"
+    )]
+    pub fn count<'env>(
+        &self,
+        env: &'env Env,
+        data: Option<Unknown>,
+    ) -> napi::Result<PromiseRaw<'env, Json>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             let (status, rows) = query_rows(&conn, &req, Some(vec!["count(*)".into()])).await?;
@@ -87,15 +132,26 @@ impl MilvusClient {
             let count = rows
                 .first()
                 .and_then(|row| row.get("count(*)"))
-                .and_then(|v| v.as_str().and_then(|s| s.parse::<f64>().ok()).or(v.as_f64()))
+                .and_then(|v| {
+                    v.as_str()
+                        .and_then(|s| s.parse::<f64>().ok())
+                        .or(v.as_f64())
+                })
                 .ok_or_else(|| ClientError::internal("the count(*) query returned no count"))?;
             Ok(json!({ "status": status_json(&status), "data": count }))
         })
     }
 
     /// Seals the collections' growing segments: `{ collection_names: [...] }`.
-    #[napi(ts_args_type = "data: FlushReq", ts_return_type = "Promise<FlushResult>")]
-    pub fn flush<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+    #[napi(
+        ts_args_type = "data: FlushReq",
+        ts_return_type = "Promise<FlushResult>"
+    )]
+    pub fn flush<'env>(
+        &self,
+        env: &'env Env,
+        data: Option<Unknown>,
+    ) -> napi::Result<PromiseRaw<'env, Json>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             let names = req.str_list("collection_names")?;
@@ -131,7 +187,12 @@ async fn write(conn: Arc<Connection>, args: Value, kind: WriteKind) -> Result<Js
     let req = Req::new(&args)?;
     let rows = match req.any(&["data", "fields_data"]) {
         Some(Value::Array(rows)) if !rows.is_empty() => rows,
-        _ => return Err(ClientError::invalid_arg("data", "a non-empty array of row objects")),
+        _ => {
+            return Err(ClientError::invalid_arg(
+                "data",
+                "a non-empty array of row objects",
+            ))
+        }
     };
     let (schema, _) = schema_of(&conn, &req).await?;
     let fields_data = rows_to_columns(&schema, rows, kind)?;
@@ -149,8 +210,12 @@ async fn write(conn: Arc<Connection>, args: Value, kind: WriteKind) -> Result<Js
                 num_rows,
                 ..Default::default()
             };
-            conn.call(message, timeout, |mut c, r| async move { c.insert(r).await })
-                .await?
+            conn.call(
+                message,
+                timeout,
+                |mut c, r| async move { c.insert(r).await },
+            )
+            .await?
         }
         WriteKind::Upsert => {
             let message = UpsertRequest {
@@ -161,8 +226,12 @@ async fn write(conn: Arc<Connection>, args: Value, kind: WriteKind) -> Result<Js
                 num_rows,
                 ..Default::default()
             };
-            conn.call(message, timeout, |mut c, r| async move { c.upsert(r).await })
-                .await?
+            conn.call(
+                message,
+                timeout,
+                |mut c, r| async move { c.upsert(r).await },
+            )
+            .await?
         }
     };
     Ok(mutation_json(res))
@@ -173,14 +242,22 @@ async fn delete(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError>
     let expr = match req.any(&["filter", "expr"]) {
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
         Some(other) if !matches!(other, Value::String(_)) => {
-            return Err(ClientError::invalid_arg("filter", format!("a string, got {}", other.kind())))
+            return Err(ClientError::invalid_arg(
+                "filter",
+                format!("a string, got {}", other.kind()),
+            ))
         }
         _ => match req.get("ids") {
             Some(ids) => {
                 let (schema, _) = schema_of(&conn, &req).await?;
                 ids_expr(&schema, ids)?
             }
-            None => return Err(ClientError::invalid_arg("filter", "a filter expression, or `ids`")),
+            None => {
+                return Err(ClientError::invalid_arg(
+                    "filter",
+                    "a filter expression, or `ids`",
+                ))
+            }
         },
     };
     let message = DeleteRequest {
@@ -192,7 +269,9 @@ async fn delete(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError>
         ..Default::default()
     };
     let res = conn
-        .call(message, req.timeout()?, |mut c, r| async move { c.delete(r).await })
+        .call(message, req.timeout()?, |mut c, r| async move {
+            c.delete(r).await
+        })
         .await?;
     Ok(mutation_json(res))
 }
@@ -203,10 +282,18 @@ fn ids_expr(schema: &CollectionSchema, ids: &Value) -> Result<String, ClientErro
     let items: Vec<Value> = match ids {
         Value::Array(items) => items.clone(),
         one @ (Value::Number(_) | Value::String(_) | Value::BigInt(_)) => vec![one.clone()],
-        other => return Err(ClientError::invalid_arg("ids", format!("an array of primary keys, got {}", other.kind()))),
+        other => {
+            return Err(ClientError::invalid_arg(
+                "ids",
+                format!("an array of primary keys, got {}", other.kind()),
+            ))
+        }
     };
     if items.is_empty() {
-        return Err(ClientError::invalid_arg("ids", "a non-empty array of primary keys"));
+        return Err(ClientError::invalid_arg(
+            "ids",
+            "a non-empty array of primary keys",
+        ));
     }
     let is_int = pk.data_type == DataType::Int64 as i32;
     let literals = items
@@ -215,12 +302,18 @@ fn ids_expr(schema: &CollectionSchema, ids: &Value) -> Result<String, ClientErro
         .map(|(i, id)| {
             if is_int {
                 as_integer(id).map(|n| n.to_string()).ok_or_else(|| {
-                    ClientError::invalid_arg(format!("ids[{i}]"), format!("an Int64 primary key, got {}", describe(id)))
+                    ClientError::invalid_arg(
+                        format!("ids[{i}]"),
+                        format!("an Int64 primary key, got {}", describe(id)),
+                    )
                 })
             } else {
                 match id {
                     Value::String(s) => Ok(Json::String(s.clone()).to_string()),
-                    other => Err(ClientError::invalid_arg(format!("ids[{i}]"), format!("a VarChar primary key, got {}", describe(other)))),
+                    other => Err(ClientError::invalid_arg(
+                        format!("ids[{i}]"),
+                        format!("a VarChar primary key, got {}", describe(other)),
+                    )),
                 }
             }
         })
@@ -237,7 +330,10 @@ async fn query_rows(
     let expr = match req.any(&["filter", "expr"]) {
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
         Some(other) if !matches!(other, Value::String(_)) => {
-            return Err(ClientError::invalid_arg("filter", format!("a string, got {}", other.kind())))
+            return Err(ClientError::invalid_arg(
+                "filter",
+                format!("a string, got {}", other.kind()),
+            ))
         }
         _ => match req.get("ids") {
             Some(ids) => ids_expr(&schema_of(conn, req).await?.0, ids)?,
@@ -254,7 +350,10 @@ async fn query_rows(
     let mut params: Vec<KeyValuePair> = crate::request::key_values("params", req.get("params"))?;
     for key in ["limit", "offset"] {
         if let Some(n) = req.opt_int(key, 0, i64::MAX)? {
-            params.push(KeyValuePair { key: key.into(), value: n.to_string() });
+            params.push(KeyValuePair {
+                key: key.into(),
+                value: n.to_string(),
+            });
         }
     }
     let consistency = parse_consistency(req)?;
@@ -269,7 +368,9 @@ async fn query_rows(
         ..Default::default()
     };
     let res = conn
-        .call(message, req.timeout()?, |mut c, r| async move { c.query(r).await })
+        .call(message, req.timeout()?, |mut c, r| async move {
+            c.query(r).await
+        })
         .await?;
     let status = status_or_default(res.status);
     let columns = Columns::new(&res.fields_data);
@@ -317,9 +418,14 @@ pub fn ids_json(ids: Option<&IDs>) -> Json {
 /// The primary key of hit `i`, as a decimal string or the VarChar value.
 pub fn id_at(ids: Option<&IDs>, i: usize) -> Json {
     match ids.and_then(|i| i.id_field.as_ref()) {
-        Some(IdField::IntId(a)) => a.data.get(i).map_or(Json::Null, |x| Json::String(x.to_string())),
-        Some(IdField::StrId(a)) => a.data.get(i).map_or(Json::Null, |x| Json::String(x.clone())),
+        Some(IdField::IntId(a)) => a
+            .data
+            .get(i)
+            .map_or(Json::Null, |x| Json::String(x.to_string())),
+        Some(IdField::StrId(a)) => a
+            .data
+            .get(i)
+            .map_or(Json::Null, |x| Json::String(x.clone())),
         _ => Json::Null,
     }
 }
-

@@ -96,8 +96,10 @@ impl ClientError {
 
     fn build_js(self, env: &Env) -> napi::Result<napi::Error> {
         let code = self.code();
-        let mut obj: Object =
-            env.create_error(napi::Error::new(napi::Status::GenericFailure, self.to_string()))?;
+        let mut obj: Object = env.create_error(napi::Error::new(
+            napi::Status::GenericFailure,
+            self.to_string(),
+        ))?;
         obj.set_named_property("code", code)?;
         match &self {
             ClientError::InvalidArgument { field, .. } => {
@@ -109,13 +111,17 @@ impl ClientError {
                 obj.set_named_property("reason", status.reason.as_str())?;
                 obj.set_named_property("status", json)?;
             }
-            ClientError::Transport { cause: Some(cause), .. } => {
+            ClientError::Transport {
+                cause: Some(cause), ..
+            } => {
                 obj.set_named_property("cause", cause.as_str())?;
             }
             _ => {}
         }
         // SAFETY: `obj` is a live handle in this env.
-        let unknown = unsafe { Unknown::from_raw_unchecked(env.raw(), Object::to_napi_value(env.raw(), obj)?) };
+        let unknown = unsafe {
+            Unknown::from_raw_unchecked(env.raw(), Object::to_napi_value(env.raw(), obj)?)
+        };
         Ok(napi::Error::from(unknown))
     }
 }

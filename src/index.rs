@@ -47,7 +47,8 @@ impl MilvusClient {
                 let mut message = index_request(&path, &req.str("collection_name")?, item)?;
                 message.db_name = req.db_name()?;
                 let status = create_index_one(&conn, message, req.timeout()?).await?;
-                if first.is_none() || is_failure(&status) && !first.as_ref().is_some_and(is_failure) {
+                if first.is_none() || is_failure(&status) && !first.as_ref().is_some_and(is_failure)
+                {
                     first = Some(status);
                 }
             }
@@ -95,7 +96,10 @@ impl MilvusClient {
     }
 
     /// `{ status, indexes }`: the names of the collection's indexes.
-    #[napi(ts_args_type = "data: DescribeIndexReq", ts_return_type = "Promise<ListIndexesResponse>")]
+    #[napi(
+        ts_args_type = "data: DescribeIndexReq",
+        ts_return_type = "Promise<ListIndexesResponse>"
+    )]
     pub fn list_indexes<'env>(
         &self,
         env: &'env Env,
@@ -116,7 +120,10 @@ impl MilvusClient {
     }
 
     /// Drops the index on `field_name` (or named `index_name`); resolves with the status.
-    #[napi(ts_args_type = "data: DropIndexReq", ts_return_type = "Promise<ResStatus>")]
+    #[napi(
+        ts_args_type = "data: DropIndexReq",
+        ts_return_type = "Promise<ResStatus>"
+    )]
     pub fn drop_index<'env>(
         &self,
         env: &'env Env,
@@ -142,7 +149,11 @@ impl MilvusClient {
 }
 
 /// Builds a CreateIndexRequest from an index object; `path` prefixes field names in errors.
-pub fn index_request(path: &str, collection: &str, v: &Value) -> Result<CreateIndexRequest, ClientError> {
+pub fn index_request(
+    path: &str,
+    collection: &str,
+    v: &Value,
+) -> Result<CreateIndexRequest, ClientError> {
     let req = Req::new(v)?;
     let field = |key: &str| {
         if path.is_empty() {
@@ -153,7 +164,12 @@ pub fn index_request(path: &str, collection: &str, v: &Value) -> Result<CreateIn
     };
     let field_name = match req.get("field_name") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        _ => return Err(ClientError::invalid_arg(field("field_name"), "a non-empty string")),
+        _ => {
+            return Err(ClientError::invalid_arg(
+                field("field_name"),
+                "a non-empty string",
+            ))
+        }
     };
     let mut extra: Vec<KeyValuePair> = key_values(&field("extra_params"), req.get("extra_params"))?;
     let mut set = |key: &str, value: String| {
@@ -208,7 +224,10 @@ pub async fn create_index_one(
     .await
 }
 
-async fn describe_index(conn: &Connection, req: &Req<'_>) -> Result<DescribeIndexResponse, ClientError> {
+async fn describe_index(
+    conn: &Connection,
+    req: &Req<'_>,
+) -> Result<DescribeIndexResponse, ClientError> {
     let message = DescribeIndexRequest {
         db_name: req.db_name()?,
         collection_name: req.str("collection_name")?,

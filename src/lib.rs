@@ -11,8 +11,8 @@ mod enums;
 mod error;
 mod index;
 mod request;
-mod search;
 mod schema;
+mod search;
 mod status;
 mod value;
 

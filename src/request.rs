@@ -67,7 +67,10 @@ impl<'a> Req<'a> {
         };
         let n = as_integer(v).filter(|n| (min..=max).contains(n));
         n.map(Some).ok_or_else(|| {
-            ClientError::invalid_arg(key, format!("an integer from {min} to {max}, got {}", describe(v)))
+            ClientError::invalid_arg(
+                key,
+                format!("an integer from {min} to {max}, got {}", describe(v)),
+            )
         })
     }
 
@@ -109,7 +112,9 @@ impl<'a> Req<'a> {
 /// The value as an exact integer, from a number, a bigint or a decimal string.
 pub fn as_integer(v: &Value) -> Option<i64> {
     match v {
-        Value::Number(n) if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 => Some(*n as i64),
+        Value::Number(n) if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 => {
+            Some(*n as i64)
+        }
         Value::BigInt(b) => i64::try_from(*b).ok(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
@@ -132,7 +137,10 @@ pub fn parse_duration_ms(field: &str, v: &Value) -> Result<u64, ClientError> {
     let bad = || {
         ClientError::invalid_arg(
             field,
-            format!("a positive number of milliseconds or a string like '30s', got {}", describe(v)),
+            format!(
+                "a positive number of milliseconds or a string like '30s', got {}",
+                describe(v)
+            ),
         )
     };
     let ms = match v {
@@ -191,7 +199,10 @@ pub fn key_values(field: &str, v: Option<&Value>) -> Result<Vec<KeyValuePair>, C
                     },
                 })
                 .collect()),
-            _ => Err(ClientError::invalid_arg(field, "an object or a JSON object string")),
+            _ => Err(ClientError::invalid_arg(
+                field,
+                "an object or a JSON object string",
+            )),
         },
         Some(other) => Err(ClientError::invalid_arg(
             field,
@@ -207,8 +218,14 @@ mod tests {
     #[test]
     fn durations_accept_numbers_and_units() {
         assert_eq!(parse_duration_ms("t", &Value::Number(250.0)).unwrap(), 250);
-        assert_eq!(parse_duration_ms("t", &Value::String("30s".into())).unwrap(), 30_000);
-        assert_eq!(parse_duration_ms("t", &Value::String("2m".into())).unwrap(), 120_000);
+        assert_eq!(
+            parse_duration_ms("t", &Value::String("30s".into())).unwrap(),
+            30_000
+        );
+        assert_eq!(
+            parse_duration_ms("t", &Value::String("2m".into())).unwrap(),
+            120_000
+        );
         assert!(parse_duration_ms("t", &Value::String("soon".into())).is_err());
         assert!(parse_duration_ms("t", &Value::Number(-1.0)).is_err());
     }

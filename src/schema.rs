@@ -36,7 +36,10 @@ pub fn parse_data_type(field: &str, v: &Value) -> Result<DataType, ClientError> 
         Some(t) if t != DataType::None => Ok(t),
         _ => Err(ClientError::invalid_arg(
             field,
-            format!("a DataType such as DataType.Int64 or 'FloatVector', got {}", describe(v)),
+            format!(
+                "a DataType such as DataType.Int64 or 'FloatVector', got {}",
+                describe(v)
+            ),
         )),
     }
 }
@@ -161,7 +164,10 @@ fn validate_field(index: usize, field: &FieldSchema, t: DataType) -> Result<(), 
     let path = |key: &str| format!("fields[{index}].{key}");
     if is_vector(t) && t != DataType::SparseFloatVector {
         let dim = dim_of(field).filter(|d| *d > 0).ok_or_else(|| {
-            ClientError::invalid_arg(path("dim"), format!("a positive dimension for {}", type_name(t)))
+            ClientError::invalid_arg(
+                path("dim"),
+                format!("a positive dimension for {}", type_name(t)),
+            )
         })?;
         if t == DataType::BinaryVector && dim % 8 != 0 {
             return Err(ClientError::invalid_arg(
@@ -174,7 +180,9 @@ fn validate_field(index: usize, field: &FieldSchema, t: DataType) -> Result<(), 
         type_param(field, "max_length")
             .and_then(|m| m.parse::<u32>().ok())
             .filter(|m| *m > 0)
-            .ok_or_else(|| ClientError::invalid_arg(path("max_length"), "a positive length for VarChar"))?;
+            .ok_or_else(|| {
+                ClientError::invalid_arg(path("max_length"), "a positive length for VarChar")
+            })?;
     }
     if field.is_primary_key && !matches!(t, DataType::Int64 | DataType::VarChar) {
         return Err(ClientError::invalid_arg(
@@ -188,12 +196,19 @@ fn validate_field(index: usize, field: &FieldSchema, t: DataType) -> Result<(), 
 /// A field's `default_value` as the `ValueField` Milvus stores.
 fn default_value(field: &str, t: DataType, v: &Value) -> Result<ValueField, ClientError> {
     use value_field::Data;
-    let bad = || ClientError::invalid_arg(field, format!("a default of type {}, got {}", type_name(t), describe(v)));
+    let bad = || {
+        ClientError::invalid_arg(
+            field,
+            format!("a default of type {}, got {}", type_name(t), describe(v)),
+        )
+    };
     let data = match (t, v) {
         (DataType::Bool, Value::Bool(b)) => Data::BoolData(*b),
-        (DataType::Int8 | DataType::Int16 | DataType::Int32, _) => {
-            Data::IntData(as_integer(v).and_then(|n| i32::try_from(n).ok()).ok_or_else(bad)?)
-        }
+        (DataType::Int8 | DataType::Int16 | DataType::Int32, _) => Data::IntData(
+            as_integer(v)
+                .and_then(|n| i32::try_from(n).ok())
+                .ok_or_else(bad)?,
+        ),
         (DataType::Int64, _) => Data::LongData(as_integer(v).ok_or_else(bad)?),
         (DataType::Float, Value::Number(n)) => Data::FloatData(*n as f32),
         (DataType::Double, Value::Number(n)) => Data::DoubleData(*n),
@@ -263,7 +278,8 @@ pub fn field_json(f: &FieldSchema) -> Json {
     });
     if let Json::Object(map) = &mut out {
         for kv in &f.type_params {
-            map.entry(kv.key.clone()).or_insert(Json::from(kv.value.clone()));
+            map.entry(kv.key.clone())
+                .or_insert(Json::from(kv.value.clone()));
         }
     }
     out
@@ -315,7 +331,11 @@ pub fn fields_by_kind(s: &CollectionSchema) -> (Json, Json) {
     let mut scalars = Map::new();
     for f in &s.fields {
         let t = DataType::try_from(f.data_type).unwrap_or(DataType::None);
-        let target = if is_vector(t) { &mut vectors } else { &mut scalars };
+        let target = if is_vector(t) {
+            &mut vectors
+        } else {
+            &mut scalars
+        };
         target.insert(f.name.clone(), field_json(f));
     }
     (Json::Object(vectors), Json::Object(scalars))

@@ -31,17 +31,24 @@ impl MilvusClient {
     /// Searches with one query vector (`data: number[] | Float32Array`; `results` is a flat
     /// array of hits) or several (`data: number[][]`; `results` is an array per query). Each
     /// hit is `{ score, id, ...output_fields }`.
-    #[napi(ts_args_type = "data: SearchReq", ts_return_type = "Promise<SearchResults>")]
-    pub fn search<'env>(&self, env: &'env Env, data: Option<Unknown>) -> napi::Result<PromiseRaw<'env, Json>> {
+    #[napi(
+        ts_args_type = "data: SearchReq",
+        ts_return_type = "Promise<SearchResults>"
+    )]
+    pub fn search<'env>(
+        &self,
+        env: &'env Env,
+        data: Option<Unknown>,
+    ) -> napi::Result<PromiseRaw<'env, Json>> {
         self.run(env, data, search)
     }
 }
 
 async fn search(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError> {
     let req = Req::new(&args)?;
-    let data = req
-        .any(&["data", "vector", "vectors"])
-        .ok_or_else(|| ClientError::invalid_arg("data", "a query vector or an array of query vectors"))?;
+    let data = req.any(&["data", "vector", "vectors"]).ok_or_else(|| {
+        ClientError::invalid_arg("data", "a query vector or an array of query vectors")
+    })?;
     let (schema, collection_consistency) = schema_of(&conn, &req).await?;
     let field = anns_field(&schema, &req)?;
     let (placeholder, nq) = placeholder_group(field, data)?;
@@ -52,15 +59,29 @@ async fn search(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError>
     let mut params = vec![
         kv("anns_field", field.name.clone()),
         kv("topk", limit.to_string()),
-        kv("offset", req.opt_int("offset", 0, i64::MAX)?.unwrap_or(0).to_string()),
-        kv("metric_type", req.opt_str("metric_type")?.unwrap_or_default()),
+        kv(
+            "offset",
+            req.opt_int("offset", 0, i64::MAX)?.unwrap_or(0).to_string(),
+        ),
+        kv(
+            "metric_type",
+            req.opt_str("metric_type")?.unwrap_or_default(),
+        ),
         kv("round_decimal", "-1".into()),
-        kv("ignore_growing", req.opt_bool("ignore_growing")?.unwrap_or(false).to_string()),
+        kv(
+            "ignore_growing",
+            req.opt_bool("ignore_growing")?.unwrap_or(false).to_string(),
+        ),
     ];
     match req.get("params") {
         None => params.push(kv("params", "{}".into())),
         Some(Value::Object(props)) => {
-            params.push(kv("params", req.get("params").map_or(Json::Null, Value::to_json).to_string()));
+            params.push(kv(
+                "params",
+                req.get("params")
+                    .map_or(Json::Null, Value::to_json)
+                    .to_string(),
+            ));
             // Servers read some parameters (ef, nprobe, radius) from the top level too.
             for (k, v) in props {
                 if !v.is_nullish() && !params.iter().any(|p| p.key == *k) {
@@ -69,14 +90,22 @@ async fn search(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError>
             }
         }
         Some(other) => {
-            return Err(ClientError::invalid_arg("params", format!("an object such as {{ ef: 64 }}, got {}", other.kind())))
+            return Err(ClientError::invalid_arg(
+                "params",
+                format!("an object such as {{ ef: 64 }}, got {}", other.kind()),
+            ))
         }
     }
     let consistency = parse_consistency(&req)?;
     let expr = match req.any(&["filter", "expr"]) {
         None => String::new(),
         Some(Value::String(s)) => s.clone(),
-        Some(other) => return Err(ClientError::invalid_arg("filter", format!("a string, got {}", other.kind()))),
+        Some(other) => {
+            return Err(ClientError::invalid_arg(
+                "filter",
+                format!("a string, got {}", other.kind()),
+            ))
+        }
     };
     let message = SearchRequest {
         db_name: req.db_name()?,
@@ -89,13 +118,15 @@ async fn search(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError>
         nq: nq as i64,
         consistency_level: consistency.map_or(collection_consistency, |c| c as i32),
         use_default_consistency: consistency.is_none(),
-        search_input: Some(crate::proto::milvus::search_request::SearchInput::PlaceholderGroup(
-            placeholder,
-        )),
+        search_input: Some(
+            crate::proto::milvus::search_request::SearchInput::PlaceholderGroup(placeholder),
+        ),
         ..Default::default()
     };
     let res = conn
-        .call(message, req.timeout()?, |mut c, r| async move { c.search(r).await })
+        .call(message, req.timeout()?, |mut c, r| async move {
+            c.search(r).await
+        })
         .await?;
     let status = status_or_default(res.status);
     let data = res.results.unwrap_or_default();
@@ -116,7 +147,10 @@ async fn search(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError>
         let hits: Vec<Json> = (offset..offset + count)
             .map(|i| {
                 let mut hit = Map::new();
-                hit.insert("score".into(), f32_json(data.scores.get(i).copied().unwrap_or(0.0)));
+                hit.insert(
+                    "score".into(),
+                    f32_json(data.scores.get(i).copied().unwrap_or(0.0)),
+                );
                 hit.insert("id".into(), id_at(data.ids.as_ref(), i));
                 columns.write_row(i, &mut hit, true);
                 Json::Object(hit)
@@ -141,21 +175,33 @@ async fn search(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError>
 }
 
 /// The vector field to search: `anns_field` when given, else the schema's only vector field.
-fn anns_field<'s>(schema: &'s CollectionSchema, req: &Req<'_>) -> Result<&'s FieldSchema, ClientError> {
+fn anns_field<'s>(
+    schema: &'s CollectionSchema,
+    req: &Req<'_>,
+) -> Result<&'s FieldSchema, ClientError> {
     let vectors: Vec<&FieldSchema> = schema
         .fields
         .iter()
         .filter(|f| DataType::try_from(f.data_type).is_ok_and(is_vector))
         .collect();
     match req.opt_str("anns_field")? {
-        Some(name) => vectors.iter().copied().find(|f| f.name == name).ok_or_else(|| {
-            let names: Vec<&str> = vectors.iter().map(|f| f.name.as_str()).collect();
-            ClientError::invalid_arg("anns_field", format!("one of the vector fields [{}], got '{name}'", names.join(", ")))
-        }),
-        None => vectors
-            .first()
+        Some(name) => vectors
+            .iter()
             .copied()
-            .ok_or_else(|| ClientError::invalid_arg("anns_field", "a vector field; the collection has none")),
+            .find(|f| f.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = vectors.iter().map(|f| f.name.as_str()).collect();
+                ClientError::invalid_arg(
+                    "anns_field",
+                    format!(
+                        "one of the vector fields [{}], got '{name}'",
+                        names.join(", ")
+                    ),
+                )
+            }),
+        None => vectors.first().copied().ok_or_else(|| {
+            ClientError::invalid_arg("anns_field", "a vector field; the collection has none")
+        }),
     }
 }
 
@@ -165,21 +211,33 @@ fn placeholder_group(field: &FieldSchema, data: &Value) -> Result<(Vec<u8>, usiz
     if t != DataType::FloatVector {
         return Err(ClientError::invalid(
             "data",
-            format!("data: searching {} fields is not supported by this version of milvus-native yet", type_name(t)),
+            format!(
+                "data: searching {} fields is not supported by this version of milvus-native yet",
+                type_name(t)
+            ),
         ));
     }
     let dim = dim_of(field).unwrap_or(0);
-    let single = matches!(data, Value::Float32Array(_) | Value::Float64Array(_) | Value::Numbers(_))
-        || matches!(data, Value::Array(items) if items.first().is_some_and(|x| matches!(x, Value::Number(_))));
+    let single = matches!(
+        data,
+        Value::Float32Array(_) | Value::Float64Array(_) | Value::Numbers(_)
+    ) || matches!(data, Value::Array(items) if items.first().is_some_and(|x| matches!(x, Value::Number(_))));
     let vectors: Vec<(&Value, String)> = if single {
         vec![(data, "data".to_string())]
     } else {
         match data {
-            Value::Array(items) if !items.is_empty() => items.iter().enumerate().map(|(i, v)| (v, format!("data[{i}]"))).collect(),
+            Value::Array(items) if !items.is_empty() => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v, format!("data[{i}]")))
+                .collect(),
             other => {
                 return Err(ClientError::invalid_arg(
                     "data",
-                    format!("a query vector or a non-empty array of query vectors, got {}", describe(other)),
+                    format!(
+                        "a query vector or a non-empty array of query vectors, got {}",
+                        describe(other)
+                    ),
                 ))
             }
         }
@@ -193,21 +251,41 @@ fn placeholder_group(field: &FieldSchema, data: &Value) -> Result<(Vec<u8>, usiz
                 .iter()
                 .map(|x| match x {
                     Value::Number(n) => Ok(*n as f32),
-                    other => Err(ClientError::invalid_arg(path.clone(), format!("numbers, got {}", describe(other)))),
+                    other => Err(ClientError::invalid_arg(
+                        path.clone(),
+                        format!("numbers, got {}", describe(other)),
+                    )),
                 })
                 .collect::<Result<_, _>>()?,
-            other => return Err(ClientError::invalid_arg(path.clone(), format!("a FloatVector, got {}", describe(other)))),
+            other => {
+                return Err(ClientError::invalid_arg(
+                    path.clone(),
+                    format!("a FloatVector, got {}", describe(other)),
+                ))
+            }
         };
         if floats.len() != dim {
             return Err(ClientError::invalid_arg(
                 path.clone(),
-                format!("a vector of {dim} numbers for field '{}', got {}", field.name, floats.len()),
+                format!(
+                    "a vector of {dim} numbers for field '{}', got {}",
+                    field.name,
+                    floats.len()
+                ),
             ));
         }
         if floats.iter().any(|x| !x.is_finite()) {
-            return Err(ClientError::invalid_arg(path.clone(), "finite numbers (no NaN or Infinity)"));
+            return Err(ClientError::invalid_arg(
+                path.clone(),
+                "finite numbers (no NaN or Infinity)",
+            ));
         }
-        values.push(floats.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>());
+        values.push(
+            floats
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        );
     }
     let nq = values.len();
     let group = PlaceholderGroup {
@@ -222,7 +300,10 @@ fn placeholder_group(field: &FieldSchema, data: &Value) -> Result<(Vec<u8>, usiz
 }
 
 fn kv(key: &str, value: String) -> KeyValuePair {
-    KeyValuePair { key: key.into(), value }
+    KeyValuePair {
+        key: key.into(),
+        value,
+    }
 }
 
 /// Scores are float32 on the wire; widen them exactly as the official SDK does.

@@ -86,7 +86,10 @@ impl Value {
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         let nums = |it: &mut dyn Iterator<Item = f64>| {
-            J::Array(it.map(|n| serde_json::Number::from_f64(n).map_or(J::Null, J::Number)).collect())
+            J::Array(
+                it.map(|n| serde_json::Number::from_f64(n).map_or(J::Null, J::Number))
+                    .collect(),
+            )
         };
         match self {
             Value::Undefined | Value::Null | Value::Other(_) => J::Null,
@@ -165,7 +168,13 @@ unsafe fn read(env: sys::napi_env, v: sys::napi_value, depth: usize) -> Result<V
 
 unsafe fn read_string(env: sys::napi_env, v: sys::napi_value) -> Result<String, ClientError> {
     let mut len = 0;
-    check(sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len))?;
+    check(sys::napi_get_value_string_utf8(
+        env,
+        v,
+        ptr::null_mut(),
+        0,
+        &mut len,
+    ))?;
     let mut buf = vec![0u8; len + 1];
     let mut written = 0;
     check(sys::napi_get_value_string_utf8(
@@ -181,22 +190,10 @@ unsafe fn read_string(env: sys::napi_env, v: sys::napi_value) -> Result<String, 
 }
 
 unsafe fn read_bigint(env: sys::napi_env, v: sys::napi_value) -> Result<Value, ClientError> {
+    // `count` goes in as the capacity of `words` and comes back as the words the value needs.
     let mut sign = 0;
-    let mut count = 0usize;
-    check(sys::napi_get_value_bigint_words(
-        env,
-        v,
-        &mut sign,
-        &mut count,
-        ptr::null_mut(),
-    ))?;
-    if count > 2 {
-        return Err(ClientError::invalid_arg(
-            "bigint",
-            "a value within the 64-bit integer range",
-        ));
-    }
     let mut words = [0u64; 2];
+    let mut count = words.len();
     check(sys::napi_get_value_bigint_words(
         env,
         v,
@@ -205,10 +202,10 @@ unsafe fn read_bigint(env: sys::napi_env, v: sys::napi_value) -> Result<Value, C
         words.as_mut_ptr(),
     ))?;
     let magnitude = (words[0] as u128) | ((words[1] as u128) << 64);
-    if magnitude > i128::MAX as u128 {
+    if count > 2 || magnitude > i128::MAX as u128 {
         return Err(ClientError::invalid_arg(
             "bigint",
-            "a value within the 64-bit integer range",
+            "a value within the 128-bit integer range",
         ));
     }
     let value = magnitude as i128;
