@@ -1,7 +1,12 @@
 //! Enums exported with the same names and values as the official SDK, so that switching
 //! clients keeps `DataType.Int64`, `MetricType.COSINE` and friends working.
 
-#![allow(non_camel_case_types, clippy::upper_case_acronyms)]
+// Names and values mirror the official SDK, whatever Rust conventions say.
+#![allow(
+    non_camel_case_types,
+    clippy::upper_case_acronyms,
+    clippy::enum_variant_names
+)]
 
 use napi_derive::napi;
 
