@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createServer as createHttp2Server, constants as h2 } from 'node:http2';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
@@ -55,6 +56,70 @@ describe('constructing a client', () => {
     const encoded = Buffer.from(secret).toString('base64');
     for (const text of seen) {
       assert.ok(!text.includes(secret) && !text.includes(encoded), `secret leaked into: ${text}`);
+    }
+  });
+});
+
+/** An HTTP/2 server that records each gRPC call's headers and answers UNIMPLEMENTED. */
+async function recordingServer() {
+  const calls = [];
+  const server = createHttp2Server();
+  server.on('stream', (stream, headers) => {
+    calls.push(headers);
+    stream.respond({ [h2.HTTP2_HEADER_STATUS]: 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '12', 'grpc-message': 'recorded' }));
+    stream.end();
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { calls, address: `127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+describe('request metadata', () => {
+  it('sends the token as base64 authorization and the database as dbname on every call', async () => {
+    const server = await recordingServer();
+    try {
+      const client = new MilvusClient({ address: server.address, token: 'user:secret', database: 'books' });
+      await client.hasCollection({ collection_name: 'x' }).catch(() => {});
+      await client.showCollections().catch(() => {});
+      const calls = server.calls.filter((h) => !h[':path'].endsWith('/Connect'));
+      assert.equal(calls.length, 2);
+      for (const headers of calls) {
+        assert.equal(headers.authorization, Buffer.from('user:secret').toString('base64'));
+        assert.equal(headers.dbname, 'books');
+        assert.match(headers['grpc-timeout'], /^\d+[mu]$/);
+      }
+      assert.deepEqual(calls.map((h) => h[':path']), [
+        '/milvus.proto.milvus.MilvusService/DescribeCollection',
+        '/milvus.proto.milvus.MilvusService/ShowCollections',
+      ]);
+      await client.closeConnection();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('sends username and password as base64 user:password', async () => {
+    const server = await recordingServer();
+    try {
+      const client = new MilvusClient(server.address, false, 'root', 'Milvus');
+      await client.hasCollection({ collection_name: 'x' }).catch(() => {});
+      const call = server.calls.find((h) => h[':path'].endsWith('/DescribeCollection'));
+      assert.equal(call.authorization, Buffer.from('root:Milvus').toString('base64'));
+      await client.closeConnection();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('tolerates a server without Connect in connectPromise', async () => {
+    const server = await recordingServer();
+    try {
+      const client = new MilvusClient({ address: server.address });
+      const info = await client.connectPromise;
+      assert.equal(info.connect_status, milvus.CONNECT_STATUS.CONNECTED);
+      await client.closeConnection();
+    } finally {
+      server.close();
     }
   });
 });

@@ -70,13 +70,15 @@ impl Config {
                 }
                 None => (Some(first), String::new()),
             },
-            other => return Err(ClientError::invalid_arg(
-                "config",
-                format!(
+            other => {
+                return Err(ClientError::invalid_arg(
+                    "config",
+                    format!(
                     "an object like {{ address: 'localhost:19530' }} or an address string, got {}",
                     other.kind()
                 ),
-            )),
+                ))
+            }
         };
         let address = address.trim();
         if address.is_empty() {

@@ -153,14 +153,16 @@ impl<'a> Column<'a> {
                 })?;
                 Data::FloatVector(Vec::with_capacity(rows * dim), dim)
             }
-            other => return Err(ClientError::invalid(
-                field.name.clone(),
-                format!(
+            other => {
+                return Err(ClientError::invalid(
+                    field.name.clone(),
+                    format!(
                     "{}: fields of type {} are not supported by this version of milvus-native yet",
                     field.name,
                     type_name(other)
                 ),
-            )),
+                ))
+            }
         };
         let valid =
             (field.nullable || field.default_value.is_some()).then(|| Vec::with_capacity(rows));
