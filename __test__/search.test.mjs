@@ -91,7 +91,7 @@ eachServer('searching', (server) => {
   it('rejects a query vector of the wrong dimension before sending it', async () => {
     const err = await client.search({ collection_name: name, data: [1, 2, 3] }).catch((e) => e);
     assert.equal(err.code, 'INVALID_ARGUMENT');
-    assert.match(err.message, /data: expected a vector of 8 numbers for field 'embedding', got 3/);
+    assert.match(err.message, /data: expected a FloatVector of 8 numbers .*got 3 values for field 'embedding'/);
   });
 
   it('rejects an unknown anns_field, naming the vector fields', async () => {

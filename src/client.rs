@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 use crate::connection::{Config, Connection};
 use crate::error::ClientError;
+use crate::output::Out;
 use crate::proto::common::ClientInfo;
 use crate::proto::milvus::{CheckHealthRequest, ConnectRequest, GetVersionRequest};
 use crate::request::Req;
@@ -79,7 +80,7 @@ impl MilvusClient {
     /// with the server's info, rejects with the reason it failed. A failed connect that nobody
     /// awaits does not crash the process: each read of this property makes a new Promise.
     #[napi(getter, ts_return_type = "Promise<ServerInfo>")]
-    pub fn connect_promise<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Json>> {
+    pub fn connect_promise<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Out>> {
         let mut rx = self.connected.clone();
         spawn(env, async move {
             let outcome = rx
@@ -102,7 +103,7 @@ impl MilvusClient {
     /// Closes the channel. Later calls reject with `CANCELLED`. Resolves with the connect
     /// status `5` (`CONNECT_STATUS.SHUTDOWN`).
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn close_connection<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Json>> {
+    pub fn close_connection<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Out>> {
         self.conn.close();
         spawn(env, async { Ok(json!(CONNECT_STATUS_SHUTDOWN)) })
     }
@@ -116,7 +117,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         let args = read_args(env, data);
         let conn = self.conn.clone();
         spawn(env, async move {
@@ -145,7 +146,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         let args = read_args(env, data);
         let conn = self.conn.clone();
         spawn(env, async move {
@@ -171,15 +172,16 @@ impl MilvusClient {
 
 impl MilvusClient {
     /// Copies `data` out of JS, then runs `f` on the Tokio runtime; the shape every method has.
-    pub(crate) fn run<'env, F, Fut>(
+    pub(crate) fn run<'env, T, F, Fut>(
         &self,
         env: &'env Env,
         data: Option<Unknown>,
         f: F,
-    ) -> napi::Result<PromiseRaw<'env, Json>>
+    ) -> napi::Result<PromiseRaw<'env, Out>>
     where
+        T: Into<Out> + Send + 'static,
         F: FnOnce(Arc<Connection>, Value) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Json, ClientError>> + Send + 'static,
+        Fut: Future<Output = Result<T, ClientError>> + Send + 'static,
     {
         let args = read_args(env, data);
         let conn = self.conn.clone();
@@ -246,11 +248,12 @@ pub(crate) fn optional_req(v: &Value) -> Result<Option<Req<'_>>, ClientError> {
 
 /// Runs `fut` on the shared Tokio runtime and returns a Promise for its result. Errors become a
 /// rejected Promise with a JS `Error` built on the JS thread.
-pub(crate) fn spawn<'env, F>(env: &'env Env, fut: F) -> napi::Result<PromiseRaw<'env, Json>>
+pub(crate) fn spawn<'env, T, F>(env: &'env Env, fut: F) -> napi::Result<PromiseRaw<'env, Out>>
 where
-    F: Future<Output = Result<Json, ClientError>> + Send + 'static,
+    T: Into<Out> + Send + 'static,
+    F: Future<Output = Result<T, ClientError>> + Send + 'static,
 {
-    env.spawn_future_with_callback(async move { Ok(fut.await) }, |env, outcome| {
+    env.spawn_future_with_callback(async move { Ok(fut.await.map(Into::into)) }, |env, outcome| {
         outcome.map_err(|e| e.into_js(env))
     })
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::client::MilvusClient;
 use crate::connection::Connection;
+use crate::output::Out;
 use crate::error::ClientError;
 use crate::index::{create_index_one, index_request};
 use crate::proto::common::{ConsistencyLevel, LoadState};
@@ -43,7 +44,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, create_collection)
     }
 
@@ -56,7 +57,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             let res = describe(&conn, &req).await?;
@@ -74,7 +75,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             Ok(describe_json(describe(&conn, &req).await?))
@@ -91,7 +92,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, show_collections)
     }
 
@@ -104,7 +105,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, show_collections)
     }
 
@@ -117,7 +118,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             let message = DropCollectionRequest {
@@ -143,7 +144,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             let status = load(&conn, &req).await?;
@@ -162,7 +163,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             Ok(status_json(&load(&conn, &req).await?))
@@ -178,7 +179,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             let message = ReleaseCollectionRequest {
@@ -205,7 +206,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             let (status, state) = load_state(&conn, &req).await?;
@@ -223,7 +224,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             let message = GetCollectionStatisticsRequest {
@@ -258,7 +259,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             let message = RenameCollectionRequest {

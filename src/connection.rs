@@ -9,6 +9,7 @@ use std::time::Duration;
 use tonic::metadata::{AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
+use crate::convert::Int64Output;
 use crate::error::ClientError;
 use crate::proto::milvus::milvus_service_client::MilvusServiceClient;
 use crate::request::parse_duration_ms;
@@ -31,6 +32,8 @@ pub struct Config {
     pub username: Option<String>,
     pub database: Option<String>,
     pub timeout: Duration,
+    /// How int64 values in rows, hits and ids are returned.
+    pub int64: Int64Output,
 }
 
 impl fmt::Debug for Config {
@@ -45,6 +48,7 @@ impl fmt::Debug for Config {
             .field("username", &self.username)
             .field("database", &self.database)
             .field("timeout", &self.timeout)
+            .field("int64", &self.int64)
             .finish()
     }
 }
@@ -121,6 +125,17 @@ impl Config {
             None => DEFAULT_TIMEOUT,
             Some(v) => Duration::from_millis(parse_duration_ms("timeout", &v)?),
         };
+        let int64 = match field("int64Output", &Value::Undefined) {
+            None => Int64Output::String,
+            Some(Value::String(s)) if s == "string" => Int64Output::String,
+            Some(Value::String(s)) if s == "bigint" => Int64Output::BigInt,
+            Some(other) => {
+                return Err(ClientError::invalid_arg(
+                    "int64Output",
+                    format!("'string' or 'bigint', got {}", crate::request::describe(&other)),
+                ))
+            }
+        };
         let (uri, tls) = parse_address(address, ssl)?;
         let authorization = match (token, &username, password) {
             (Some(token), _, _) => Some(token),
@@ -136,6 +151,7 @@ impl Config {
             username,
             database,
             timeout,
+            int64,
         })
     }
 }

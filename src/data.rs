@@ -9,7 +9,8 @@ use std::sync::Arc;
 use crate::client::MilvusClient;
 use crate::collection::{parse_consistency, schema_of};
 use crate::connection::Connection;
-use crate::convert::{rows_to_columns, Columns, WriteKind};
+use crate::convert::{rows_to_columns, Columns, Int64Output, WriteKind};
+use crate::output::Out;
 use crate::error::ClientError;
 use crate::proto::common::KeyValuePair;
 use crate::proto::milvus::{
@@ -34,7 +35,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| write(conn, args, WriteKind::Insert))
     }
 
@@ -47,7 +48,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| write(conn, args, WriteKind::Upsert))
     }
 
@@ -60,7 +61,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, delete)
     }
 
@@ -73,7 +74,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, delete)
     }
 
@@ -87,11 +88,11 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             let (status, rows) = query_rows(&conn, &req, None).await?;
-            Ok(json!({ "status": status_json(&status), "data": rows }))
+            Ok(rows_response(&status, rows))
         })
     }
 
@@ -104,14 +105,14 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             if req.get("ids").is_none() {
                 return Err(ClientError::invalid_arg("ids", "an array of primary keys"));
             }
             let (status, rows) = query_rows(&conn, &req, None).await?;
-            Ok(json!({ "status": status_json(&status), "data": rows }))
+            Ok(rows_response(&status, rows))
         })
     }
 
@@ -124,20 +125,24 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             let (status, rows) = query_rows(&conn, &req, Some(vec!["count(*)".into()])).await?;
             crate::status::ensure_success(&status)?;
-            let count = rows
-                .first()
-                .and_then(|row| row.get("count(*)"))
-                .and_then(|v| {
-                    v.as_str()
-                        .and_then(|s| s.parse::<f64>().ok())
-                        .or(v.as_f64())
-                })
-                .ok_or_else(|| ClientError::internal("the count(*) query returned no count"))?;
+            let count = match rows.first() {
+                Some(Out::Object(props)) => props
+                    .iter()
+                    .find(|(k, _)| k == "count(*)")
+                    .and_then(|(_, v)| match v {
+                        Out::String(s) => s.parse::<f64>().ok(),
+                        Out::BigInt(n) => Some(*n as f64),
+                        Out::Number(n) => Some(*n),
+                        _ => None,
+                    }),
+                _ => None,
+            }
+            .ok_or_else(|| ClientError::internal("the count(*) query returned no count"))?;
             Ok(json!({ "status": status_json(&status), "data": count }))
         })
     }
@@ -151,7 +156,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             let names = req.str_list("collection_names")?;
@@ -326,7 +331,7 @@ async fn query_rows(
     conn: &Connection,
     req: &Req<'_>,
     output: Option<Vec<String>>,
-) -> Result<(crate::proto::common::Status, Vec<Json>), ClientError> {
+) -> Result<(crate::proto::common::Status, Vec<Out>), ClientError> {
     let expr = match req.any(&["filter", "expr"]) {
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
         Some(other) if !matches!(other, Value::String(_)) => {
@@ -373,19 +378,26 @@ async fn query_rows(
         })
         .await?;
     let status = status_or_default(res.status);
-    let columns = Columns::new(&res.fields_data);
-    let rows: Vec<Json> = if crate::error::is_failure(&status) {
+    let columns = Columns::new(&res.fields_data, conn.config.int64);
+    let rows: Vec<Out> = if crate::error::is_failure(&status) {
         Vec::new()
     } else {
         (0..columns.len())
             .map(|i| {
-                let mut row = Map::new();
+                let mut row = Vec::with_capacity(res.fields_data.len());
                 columns.write_row(i, &mut row, false);
-                Json::Object(row)
+                Out::Object(row)
             })
             .collect()
     };
     Ok((status, rows))
+}
+
+/// `{ status, data: rows }`.
+fn rows_response(status: &crate::proto::common::Status, rows: Vec<Out>) -> Out {
+    let mut out = Out::from(json!({ "status": status_json(status) }));
+    out.set("data", Out::Array(rows));
+    out
 }
 
 /// `{ status, IDs, succ_index, err_index, acknowledged, insert_cnt, ... }`, counts as strings.
@@ -415,17 +427,11 @@ pub fn ids_json(ids: Option<&IDs>) -> Json {
     }
 }
 
-/// The primary key of hit `i`, as a decimal string or the VarChar value.
-pub fn id_at(ids: Option<&IDs>, i: usize) -> Json {
+/// The primary key of hit `i`: an int64 as `int64` says, or the VarChar value.
+pub fn id_at(ids: Option<&IDs>, i: usize, int64: Int64Output) -> Out {
     match ids.and_then(|i| i.id_field.as_ref()) {
-        Some(IdField::IntId(a)) => a
-            .data
-            .get(i)
-            .map_or(Json::Null, |x| Json::String(x.to_string())),
-        Some(IdField::StrId(a)) => a
-            .data
-            .get(i)
-            .map_or(Json::Null, |x| Json::String(x.clone())),
-        _ => Json::Null,
+        Some(IdField::IntId(a)) => a.data.get(i).map_or(Out::Null, |x| int64.out(*x)),
+        Some(IdField::StrId(a)) => a.data.get(i).map_or(Out::Null, |x| Out::String(x.clone())),
+        _ => Out::Null,
     }
 }

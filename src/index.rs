@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::client::MilvusClient;
 use crate::connection::Connection;
+use crate::output::Out;
 use crate::error::{is_failure, ClientError};
 use crate::proto::common::{IndexState, KeyValuePair, Status};
 use crate::proto::milvus::{
@@ -30,7 +31,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let items: Vec<&Value> = match &args {
                 Value::Array(items) if !items.is_empty() => items.iter().collect(),
@@ -66,7 +67,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let res = describe_index(&conn, &Req::new(&args)?).await?;
             let descriptions: Vec<Json> = res
@@ -104,7 +105,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let res = describe_index(&conn, &Req::new(&args)?).await?;
             let names: Vec<&str> = res
@@ -128,7 +129,7 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
             let message = DropIndexRequest {

@@ -10,6 +10,7 @@ mod data;
 mod enums;
 mod error;
 mod index;
+mod output;
 mod request;
 mod schema;
 mod search;

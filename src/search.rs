@@ -4,14 +4,15 @@ use napi::bindgen_prelude::{PromiseRaw, Unknown};
 use napi::Env;
 use napi_derive::napi;
 use prost::Message;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 use std::sync::Arc;
 
 use crate::client::MilvusClient;
 use crate::collection::{parse_consistency, schema_of};
 use crate::connection::Connection;
-use crate::convert::Columns;
+use crate::convert::{vector, Columns};
 use crate::data::id_at;
+use crate::output::Out;
 use crate::error::{is_failure, ClientError};
 use crate::proto::common::{
     DslType, KeyValuePair, PlaceholderGroup, PlaceholderType, PlaceholderValue,
@@ -39,12 +40,12 @@ impl MilvusClient {
         &self,
         env: &'env Env,
         data: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Json>> {
+    ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, search)
     }
 }
 
-async fn search(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError> {
+async fn search(conn: Arc<Connection>, args: Value) -> Result<Out, ClientError> {
     let req = Req::new(&args)?;
     let data = req.any(&["data", "vector", "vectors"]).ok_or_else(|| {
         ClientError::invalid_arg("data", "a query vector or an array of query vectors")
@@ -131,47 +132,46 @@ async fn search(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError>
     let status = status_or_default(res.status);
     let data = res.results.unwrap_or_default();
     if is_failure(&status) || data.scores.is_empty() {
-        return Ok(json!({
+        return Ok(Out::from(json!({
             "status": status_json(&status),
             "results": [],
             "recalls": [],
             "session_ts": -1,
             "collection_name": res.collection_name,
-        }));
+        })));
     }
-    let columns = Columns::new(&data.fields_data);
+    let int64 = conn.config.int64;
+    let columns = Columns::new(&data.fields_data, int64);
     let mut per_query = Vec::with_capacity(nq);
     let mut offset = 0usize;
     for q in 0..nq {
         let count = data.topks.get(q).copied().unwrap_or(0).max(0) as usize;
-        let hits: Vec<Json> = (offset..offset + count)
+        let hits: Vec<Out> = (offset..offset + count)
             .map(|i| {
-                let mut hit = Map::new();
-                hit.insert(
-                    "score".into(),
-                    f32_json(data.scores.get(i).copied().unwrap_or(0.0)),
-                );
-                hit.insert("id".into(), id_at(data.ids.as_ref(), i));
+                // Scores are float32 on the wire, widened exactly as the official SDK does.
+                let score = data.scores.get(i).copied().unwrap_or(0.0) as f64;
+                let mut hit = Vec::with_capacity(data.fields_data.len() + 2);
+                hit.push(("score".to_string(), Out::Number(score)));
+                hit.push(("id".to_string(), id_at(data.ids.as_ref(), i, int64)));
                 columns.write_row(i, &mut hit, true);
-                Json::Object(hit)
+                Out::Object(hit)
             })
             .collect();
         offset += count;
-        per_query.push(Json::Array(hits));
+        per_query.push(Out::Array(hits));
     }
     let results = if nq == 1 {
-        per_query.pop().unwrap_or(Json::Array(Vec::new()))
+        per_query.pop().unwrap_or(Out::Array(Vec::new()))
     } else {
-        Json::Array(per_query)
+        Out::Array(per_query)
     };
-    Ok(json!({
-        "status": status_json(&status),
-        "results": results,
-        "recalls": data.recalls,
-        "session_ts": res.session_ts.to_string(),
-        "collection_name": res.collection_name,
-        "all_search_count": data.all_search_count.to_string(),
-    }))
+    let mut out = Out::from(json!({ "status": status_json(&status) }));
+    out.set("results", results);
+    out.set("recalls", Out::from(json!(data.recalls)));
+    out.set("session_ts", Out::String(res.session_ts.to_string()));
+    out.set("collection_name", Out::String(res.collection_name));
+    out.set("all_search_count", Out::String(data.all_search_count.to_string()));
+    Ok(out)
 }
 
 /// The vector field to search: `anns_field` when given, else the schema's only vector field.
@@ -208,21 +208,8 @@ fn anns_field<'s>(
 /// Encodes the query vectors; returns the group and the number of queries.
 fn placeholder_group(field: &FieldSchema, data: &Value) -> Result<(Vec<u8>, usize), ClientError> {
     let t = DataType::try_from(field.data_type).unwrap_or(DataType::None);
-    if t != DataType::FloatVector {
-        return Err(ClientError::invalid(
-            "data",
-            format!(
-                "data: searching {} fields is not supported by this version of milvus-native yet",
-                type_name(t)
-            ),
-        ));
-    }
     let dim = dim_of(field).unwrap_or(0);
-    let single = matches!(
-        data,
-        Value::Float32Array(_) | Value::Float64Array(_) | Value::Numbers(_)
-    ) || matches!(data, Value::Array(items) if items.first().is_some_and(|x| matches!(x, Value::Number(_))));
-    let vectors: Vec<(&Value, String)> = if single {
+    let vectors: Vec<(&Value, String)> = if is_single_query(t, data) {
         vec![(data, "data".to_string())]
     } else {
         match data {
@@ -234,69 +221,62 @@ fn placeholder_group(field: &FieldSchema, data: &Value) -> Result<(Vec<u8>, usiz
             other => {
                 return Err(ClientError::invalid_arg(
                     "data",
-                    format!(
-                        "a query vector or a non-empty array of query vectors, got {}",
-                        describe(other)
-                    ),
+                    format!("a query vector or a non-empty array of query vectors, got {}", describe(other)),
                 ))
             }
         }
     };
     let mut values = Vec::with_capacity(vectors.len());
     for (v, path) in &vectors {
-        let floats: Vec<f32> = match v {
-            Value::Float32Array(f) => f.clone(),
-            Value::Float64Array(f) | Value::Numbers(f) => f.iter().map(|x| *x as f32).collect(),
-            Value::Array(items) => items
-                .iter()
-                .map(|x| match x {
-                    Value::Number(n) => Ok(*n as f32),
-                    other => Err(ClientError::invalid_arg(
-                        path.clone(),
-                        format!("numbers, got {}", describe(other)),
-                    )),
-                })
-                .collect::<Result<_, _>>()?,
-            other => {
-                return Err(ClientError::invalid_arg(
-                    path.clone(),
-                    format!("a FloatVector, got {}", describe(other)),
-                ))
-            }
+        let encoded = match t {
+            DataType::FloatVector => vector::floats(v, dim, "FloatVector")
+                .map(|f| f.iter().flat_map(|x| x.to_le_bytes()).collect()),
+            DataType::BinaryVector => vector::binary(v, dim),
+            DataType::Float16Vector => vector::half_bytes(v, dim, false),
+            DataType::BFloat16Vector => vector::half_bytes(v, dim, true),
+            DataType::Int8Vector => vector::int8(v, dim),
+            DataType::SparseFloatVector => vector::sparse(v).map(|(bytes, _)| bytes),
+            other => Err(format!("a vector field to search, not {}", type_name(other))),
         };
-        if floats.len() != dim {
-            return Err(ClientError::invalid_arg(
-                path.clone(),
-                format!(
-                    "a vector of {dim} numbers for field '{}', got {}",
-                    field.name,
-                    floats.len()
-                ),
-            ));
-        }
-        if floats.iter().any(|x| !x.is_finite()) {
-            return Err(ClientError::invalid_arg(
-                path.clone(),
-                "finite numbers (no NaN or Infinity)",
-            ));
-        }
-        values.push(
-            floats
-                .iter()
-                .flat_map(|x| x.to_le_bytes())
-                .collect::<Vec<u8>>(),
-        );
+        let bytes = encoded.map_err(|expected| {
+            ClientError::invalid(path.clone(), format!("{path}: expected {expected} for field '{}'", field.name))
+        })?;
+        values.push(bytes);
     }
+    let placeholder = match t {
+        DataType::BinaryVector => PlaceholderType::BinaryVector,
+        DataType::Float16Vector => PlaceholderType::Float16Vector,
+        DataType::BFloat16Vector => PlaceholderType::BFloat16Vector,
+        DataType::Int8Vector => PlaceholderType::Int8Vector,
+        DataType::SparseFloatVector => PlaceholderType::SparseFloatVector,
+        _ => PlaceholderType::FloatVector,
+    };
     let nq = values.len();
     let group = PlaceholderGroup {
         placeholders: vec![PlaceholderValue {
             tag: "$0".into(),
-            r#type: PlaceholderType::FloatVector as i32,
+            r#type: placeholder as i32,
             values,
             ..Default::default()
         }],
     };
     Ok((group.encode_to_vec(), nq))
+}
+
+/// True when `data` is one query vector rather than a list of them.
+fn is_single_query(t: DataType, data: &Value) -> bool {
+    let first_is_number = |items: &[Value]| items.first().is_some_and(|x| matches!(x, Value::Number(_)));
+    match data {
+        Value::Float32Array(_) | Value::Float64Array(_) | Value::Numbers(_) | Value::Int8Array(_) | Value::Bytes(_) => true,
+        Value::Array(items) if t == DataType::SparseFloatVector => {
+            // `[{ index, value }]` (COO) and number arrays with gaps are single sparse vectors.
+            items.iter().any(|x| matches!(x, Value::Number(_) | Value::Undefined | Value::Null))
+                || items.first().is_some_and(|x| x.get("index").is_some())
+        }
+        Value::Object(_) => t == DataType::SparseFloatVector,
+        Value::Array(items) => first_is_number(items),
+        _ => false,
+    }
 }
 
 fn kv(key: &str, value: String) -> KeyValuePair {
@@ -306,7 +286,3 @@ fn kv(key: &str, value: String) -> KeyValuePair {
     }
 }
 
-/// Scores are float32 on the wire; widen them exactly as the official SDK does.
-fn f32_json(v: f32) -> Json {
-    serde_json::Number::from_f64(v as f64).map_or(Json::Null, Json::Number)
-}

@@ -1,23 +1,19 @@
-//! Row-to-column conversion for writes and column-to-row decoding for reads.
-//!
-//! Writes: `rows_to_columns` turns `[{ id, vector, ... }]` into one `FieldData` per schema
-//! field, checking every value against its field's type. Reads: `Columns` turns the
-//! `FieldData` of a reply back into row objects, int64 as decimal strings.
+//! Rows to columns: `[{ id, vector, ... }]` becomes one `FieldData` per schema field, every
+//! value checked against its field's type, errors naming the row and the field.
 
 use serde_json::{Map, Value as Json};
 
+use super::vector;
+use super::DYNAMIC_FIELD;
 use crate::error::ClientError;
 use crate::proto::schema::{
-    field_data, scalar_field, vector_field, BoolArray, CollectionSchema, DataType, DoubleArray,
-    FieldData, FieldSchema, FloatArray, IntArray, JsonArray, LongArray, ScalarField, StringArray,
-    VectorField,
+    field_data, scalar_field, vector_field, ArrayArray, BoolArray, CollectionSchema, DataType,
+    DoubleArray, FieldData, FieldSchema, FloatArray, IntArray, JsonArray, LongArray,
+    ScalarField, SparseFloatArray, StringArray, VectorField,
 };
 use crate::request::{as_integer, describe};
 use crate::schema::{dim_of, type_name, type_param};
 use crate::value::Value;
-
-/// Name of the hidden JSON field that holds dynamic (schema-less) keys.
-pub const DYNAMIC_FIELD: &str = "$meta";
 
 /// What a write does with auto-generated primary keys: insert omits them, upsert sends them.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -26,7 +22,7 @@ pub enum WriteKind {
     Upsert,
 }
 
-/// Converts row objects into columns. Every error names the row index and the field.
+/// Converts row objects into columns.
 pub fn rows_to_columns(
     schema: &CollectionSchema,
     rows: &[Value],
@@ -52,10 +48,10 @@ pub fn rows_to_columns(
                 format!("a row object, got {}", row.kind()),
             ));
         };
-        for (column, field) in columns.iter_mut().zip(&fields) {
+        for column in columns.iter_mut() {
             let value = props
                 .iter()
-                .find(|(k, _)| *k == field.name)
+                .find(|(k, _)| *k == column.field.name)
                 .map(|(_, v)| v)
                 .filter(|v| !v.is_nullish());
             column.push(row_index, value)?;
@@ -67,20 +63,14 @@ pub fn rows_to_columns(
                 continue;
             }
             if dynamic.is_none() {
-                let auto = schema
-                    .fields
-                    .iter()
-                    .any(|f| f.is_primary_key && f.auto_id && f.name == *key);
-                let hint = if auto {
-                    " (the primary key is auto_id)"
-                } else {
-                    ""
-                };
+                let auto = schema.fields.iter().any(|f| f.is_primary_key && f.auto_id && f.name == *key);
+                let hint = if auto { " (the primary key is auto_id)" } else { "" };
+                let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
                 return Err(ClientError::invalid(
                     format!("data[{row_index}].{key}"),
                     format!(
                         "data[{row_index}].{key}: not a field of this collection{hint}, and the collection has no dynamic field; fields: {}",
-                        fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+                        names.join(", ")
                     ),
                 ));
             }
@@ -106,7 +96,8 @@ pub fn rows_to_columns(
     Ok(out)
 }
 
-enum Data {
+/// Values of one scalar type, for whole columns and for the elements of Array cells.
+enum Scalars {
     Bool(Vec<bool>),
     Int(Vec<i32>, i64, i64),
     Long(Vec<i64>),
@@ -114,58 +105,141 @@ enum Data {
     Double(Vec<f64>),
     VarChar(Vec<String>, usize),
     Json(Vec<Vec<u8>>),
+}
+
+impl Scalars {
+    /// `max_length` bounds VarChar values in bytes.
+    fn new(t: DataType, max_length: usize) -> Option<Scalars> {
+        Some(match t {
+            DataType::Bool => Scalars::Bool(Vec::new()),
+            DataType::Int8 => Scalars::Int(Vec::new(), i8::MIN.into(), i8::MAX.into()),
+            DataType::Int16 => Scalars::Int(Vec::new(), i16::MIN.into(), i16::MAX.into()),
+            DataType::Int32 => Scalars::Int(Vec::new(), i32::MIN.into(), i32::MAX.into()),
+            DataType::Int64 => Scalars::Long(Vec::new()),
+            DataType::Float => Scalars::Float(Vec::new()),
+            DataType::Double => Scalars::Double(Vec::new()),
+            DataType::VarChar | DataType::String => Scalars::VarChar(Vec::new(), max_length),
+            DataType::Json => Scalars::Json(Vec::new()),
+            _ => return None,
+        })
+    }
+
+    /// Appends one value; on error says what was expected.
+    fn push(&mut self, t: DataType, value: &Value) -> Result<(), vector::Expected> {
+        match self {
+            Scalars::Bool(col) => match value {
+                Value::Bool(b) => col.push(*b),
+                v => return Err(format!("a boolean, got {}", describe(v))),
+            },
+            Scalars::Int(col, min, max) => match value {
+                Value::Number(_) | Value::BigInt(_) | Value::String(_) => match as_integer(value) {
+                    Some(n) if (*min..=*max).contains(&n) => col.push(n as i32),
+                    _ => return Err(format!("an integer from {min} to {max} ({}), got {}", type_name(t), describe(value))),
+                },
+                v => return Err(format!("an integer from {min} to {max} ({}), got {}", type_name(t), describe(v))),
+            },
+            Scalars::Long(col) => match as_integer(value) {
+                Some(n) => col.push(n),
+                None => {
+                    return Err(format!(
+                        "an Int64: an integer number within ±2^53, a bigint or a decimal string, got {}",
+                        describe(value)
+                    ))
+                }
+            },
+            Scalars::Float(col) => match value {
+                Value::Number(n) if n.is_finite() => col.push(*n as f32),
+                v => return Err(format!("a finite number (Float), got {}", describe(v))),
+            },
+            Scalars::Double(col) => match value {
+                Value::Number(n) if n.is_finite() => col.push(*n),
+                v => return Err(format!("a finite number (Double), got {}", describe(v))),
+            },
+            Scalars::VarChar(col, max) => match value {
+                Value::String(s) if s.len() <= *max => col.push(s.clone()),
+                Value::String(s) => return Err(format!("at most {max} bytes (max_length), got {}", s.len())),
+                v => return Err(format!("a string (VarChar), got {}", describe(v))),
+            },
+            Scalars::Json(col) => match value {
+                Value::Other(_) => return Err(format!("a JSON-serialisable value, got {}", value.kind())),
+                v => col.push(v.to_json().to_string().into_bytes()),
+            },
+        }
+        Ok(())
+    }
+
+    fn into_field(self) -> ScalarField {
+        use scalar_field::Data as S;
+        let data = match self {
+            Scalars::Bool(data) => S::BoolData(BoolArray { data }),
+            Scalars::Int(data, ..) => S::IntData(IntArray { data }),
+            Scalars::Long(data) => S::LongData(LongArray { data }),
+            Scalars::Float(data) => S::FloatData(FloatArray { data }),
+            Scalars::Double(data) => S::DoubleData(DoubleArray { data }),
+            Scalars::VarChar(data, _) => S::StringData(StringArray { data }),
+            Scalars::Json(data) => S::JsonData(JsonArray { data }),
+        };
+        ScalarField {
+            data: Some(data),
+            ..Default::default()
+        }
+    }
+}
+
+enum Data {
+    Scalar(Scalars),
+    Array {
+        element: DataType,
+        max_length: usize,
+        max_capacity: usize,
+        rows: Vec<ScalarField>,
+    },
     FloatVector(Vec<f32>, usize),
+    /// Binary, float16, bfloat16 and int8 vectors: bytes per row and the dimension.
+    Bytes(Vec<u8>, usize),
+    Sparse(Vec<Vec<u8>>, i64),
 }
 
 struct Column<'a> {
     field: &'a FieldSchema,
     data_type: DataType,
     data: Data,
-    /// Present for nullable fields and fields with a default: false where the row had no value.
+    /// Present for nullable fields and fields with a default: false where the row had none.
     valid: Option<Vec<bool>>,
 }
 
 impl<'a> Column<'a> {
     fn new(field: &'a FieldSchema, rows: usize) -> Result<Column<'a>, ClientError> {
         let t = DataType::try_from(field.data_type).unwrap_or(DataType::None);
-        let data = match t {
-            DataType::Bool => Data::Bool(Vec::with_capacity(rows)),
-            DataType::Int8 => Data::Int(Vec::with_capacity(rows), i8::MIN as i64, i8::MAX as i64),
-            DataType::Int16 => {
-                Data::Int(Vec::with_capacity(rows), i16::MIN as i64, i16::MAX as i64)
-            }
-            DataType::Int32 => {
-                Data::Int(Vec::with_capacity(rows), i32::MIN as i64, i32::MAX as i64)
-            }
-            DataType::Int64 => Data::Long(Vec::with_capacity(rows)),
-            DataType::Float => Data::Float(Vec::with_capacity(rows)),
-            DataType::Double => Data::Double(Vec::with_capacity(rows)),
-            DataType::VarChar | DataType::String => {
-                let max = type_param(field, "max_length")
-                    .and_then(|m| m.parse().ok())
-                    .unwrap_or(usize::MAX);
-                Data::VarChar(Vec::with_capacity(rows), max)
-            }
-            DataType::Json => Data::Json(Vec::with_capacity(rows)),
-            DataType::FloatVector => {
-                let dim = dim_of(field).ok_or_else(|| {
-                    ClientError::internal(format!("field {} has no dim", field.name))
-                })?;
-                Data::FloatVector(Vec::with_capacity(rows * dim), dim)
-            }
-            other => {
-                return Err(ClientError::invalid(
-                    field.name.clone(),
-                    format!(
-                    "{}: fields of type {} are not supported by this version of milvus-native yet",
-                    field.name,
-                    type_name(other)
-                ),
-                ))
-            }
+        let max_length = type_param(field, "max_length")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(usize::MAX);
+        let dim = || {
+            dim_of(field).ok_or_else(|| ClientError::internal(format!("field {} has no dim", field.name)))
         };
-        let valid =
-            (field.nullable || field.default_value.is_some()).then(|| Vec::with_capacity(rows));
+        let data = match t {
+            DataType::FloatVector => Data::FloatVector(Vec::with_capacity(rows * dim()?), dim()?),
+            DataType::BinaryVector
+            | DataType::Float16Vector
+            | DataType::BFloat16Vector
+            | DataType::Int8Vector => Data::Bytes(Vec::new(), dim()?),
+            DataType::SparseFloatVector => Data::Sparse(Vec::with_capacity(rows), 0),
+            DataType::Array => Data::Array {
+                element: DataType::try_from(field.element_type).unwrap_or(DataType::None),
+                max_length,
+                max_capacity: type_param(field, "max_capacity")
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or(usize::MAX),
+                rows: Vec::with_capacity(rows),
+            },
+            other => Data::Scalar(Scalars::new(other, max_length).ok_or_else(|| {
+                ClientError::invalid(
+                    field.name.clone(),
+                    format!("{}: fields of type {} cannot be written by milvus-native", field.name, type_name(other)),
+                )
+            })?),
+        };
+        let valid = (field.nullable || field.default_value.is_some()).then(|| Vec::with_capacity(rows));
         Ok(Column {
             field,
             data_type: t,
@@ -176,25 +250,18 @@ impl<'a> Column<'a> {
 
     fn push(&mut self, row: usize, value: Option<&Value>) -> Result<(), ClientError> {
         let name = &self.field.name;
-        let path = || format!("data[{row}].{name}");
-        let expected = |what: String, v: &Value| {
-            ClientError::invalid(
-                path(),
-                format!("{}: expected {what}, got {}", path(), describe(v)),
-            )
-        };
+        let path = format!("data[{row}].{name}");
         let Some(value) = value else {
+            // Nulls send no value, only `valid_data: false` (the server fills in the default).
             return match &mut self.valid {
                 Some(valid) => {
                     valid.push(false);
-                    self.push_placeholder();
                     Ok(())
                 }
                 None => Err(ClientError::invalid(
-                    path(),
+                    path.clone(),
                     format!(
-                        "{}: missing a value for {} field '{name}', which is not nullable",
-                        path(),
+                        "{path}: missing a value for {} field '{name}', which is neither nullable nor has a default",
                         type_name(self.data_type)
                     ),
                 )),
@@ -203,139 +270,57 @@ impl<'a> Column<'a> {
         if let Some(valid) = &mut self.valid {
             valid.push(true);
         }
-        match &mut self.data {
-            Data::Bool(col) => match value {
-                Value::Bool(b) => col.push(*b),
-                v => return Err(expected("a boolean".into(), v)),
-            },
-            Data::Int(col, min, max) => match as_number_integer(value) {
-                Some(n) if (*min..=*max).contains(&n) => col.push(n as i32),
-                _ => {
-                    let t = type_name(self.data_type);
-                    return Err(expected(
-                        format!("an integer from {min} to {max} ({t})"),
-                        value,
-                    ));
-                }
-            },
-            Data::Long(col) => {
-                match as_integer(value) {
-                    Some(n) => col.push(n),
-                    _ => return Err(expected(
-                        "an Int64: an integer number within ±2^53, a bigint or a decimal string"
-                            .into(),
-                        value,
-                    )),
-                }
-            }
-            Data::Float(col) => match value {
-                Value::Number(n) if n.is_finite() => col.push(*n as f32),
-                v => return Err(expected("a finite number (Float)".into(), v)),
-            },
-            Data::Double(col) => match value {
-                Value::Number(n) if n.is_finite() => col.push(*n),
-                v => return Err(expected("a finite number (Double)".into(), v)),
-            },
-            Data::VarChar(col, max) => match value {
-                Value::String(s) if s.len() <= *max => col.push(s.clone()),
-                Value::String(s) => {
-                    return Err(ClientError::invalid(
-                        path(),
-                        format!(
-                            "{}: expected at most {max} bytes (max_length), got {}",
-                            path(),
-                            s.len()
-                        ),
-                    ))
-                }
-                v => return Err(expected("a string (VarChar)".into(), v)),
-            },
-            Data::Json(col) => match value {
-                Value::Other(_) => return Err(expected("a JSON-serialisable value".into(), value)),
-                v => col.push(v.to_json().to_string().into_bytes()),
-            },
+        let t = self.data_type;
+        let result = match &mut self.data {
+            Data::Scalar(col) => col.push(t, value),
+            Data::Array {
+                element,
+                max_length,
+                max_capacity,
+                rows,
+            } => array_cell(*element, *max_length, *max_capacity, value).map(|cell| rows.push(cell)),
             Data::FloatVector(col, dim) => {
-                let start = col.len();
-                let ok = match value {
-                    Value::Float32Array(v) => {
-                        col.extend_from_slice(v);
-                        true
-                    }
-                    Value::Float64Array(v) | Value::Numbers(v) => {
-                        col.extend(v.iter().map(|x| *x as f32));
-                        true
-                    }
-                    Value::Array(items) => items.iter().all(|x| match x {
-                        Value::Number(n) => {
-                            col.push(*n as f32);
-                            true
-                        }
-                        _ => false,
-                    }),
-                    _ => false,
-                };
-                let got = col.len() - start;
-                if !ok || got != *dim {
-                    col.truncate(start);
-                    let what = if ok {
-                        format!("{got} values")
-                    } else {
-                        describe(value)
-                    };
-                    return Err(ClientError::invalid(
-                        path(),
-                        format!("{}: expected a FloatVector of {dim} numbers (Float32Array or number[]), got {what}", path()),
-                    ));
-                }
-                if let Some(i) = col[start..].iter().position(|x| !x.is_finite()) {
-                    col.truncate(start);
-                    return Err(ClientError::invalid(
-                        path(),
-                        format!(
-                            "{}: expected finite numbers, got a non-finite value at index {i}",
-                            path()
-                        ),
-                    ));
-                }
+                vector::floats(value, *dim, "FloatVector").map(|v| col.extend_from_slice(&v))
             }
-        }
-        Ok(())
-    }
-
-    /// A value for a null row: Milvus still expects one entry per row in most columns.
-    fn push_placeholder(&mut self) {
-        match &mut self.data {
-            Data::Bool(c) => c.push(false),
-            Data::Int(c, ..) => c.push(0),
-            Data::Long(c) => c.push(0),
-            Data::Float(c) => c.push(0.0),
-            Data::Double(c) => c.push(0.0),
-            Data::VarChar(c, _) => c.push(String::new()),
-            Data::Json(c) => c.push(b"null".to_vec()),
-            Data::FloatVector(c, dim) => c.extend(std::iter::repeat_n(0.0, *dim)),
-        }
+            Data::Bytes(col, dim) => match t {
+                DataType::BinaryVector => vector::binary(value, *dim),
+                DataType::Float16Vector => vector::half_bytes(value, *dim, false),
+                DataType::BFloat16Vector => vector::half_bytes(value, *dim, true),
+                _ => vector::int8(value, *dim),
+            }
+            .map(|bytes| col.extend_from_slice(&bytes)),
+            Data::Sparse(col, dim) => vector::sparse(value).map(|(bytes, max)| {
+                *dim = (*dim).max(max.map_or(0, |m| m as i64 + 1));
+                col.push(bytes);
+            }),
+        };
+        result.map_err(|expected| ClientError::invalid(path.clone(), format!("{path}: expected {expected}")))
     }
 
     fn finish(self) -> FieldData {
-        use scalar_field::Data as S;
-        let valid_data = self.valid.unwrap_or_default();
-        let scalar = |data| {
-            field_data::Field::Scalars(ScalarField {
-                data: Some(data),
-                ..Default::default()
-            })
-        };
+        use vector_field::Data as V;
         let field = match self.data {
-            Data::Bool(data) => scalar(S::BoolData(BoolArray { data })),
-            Data::Int(data, ..) => scalar(S::IntData(IntArray { data })),
-            Data::Long(data) => scalar(S::LongData(LongArray { data })),
-            Data::Float(data) => scalar(S::FloatData(FloatArray { data })),
-            Data::Double(data) => scalar(S::DoubleData(DoubleArray { data })),
-            Data::VarChar(data, _) => scalar(S::StringData(StringArray { data })),
-            Data::Json(data) => scalar(S::JsonData(JsonArray { data })),
-            Data::FloatVector(data, dim) => field_data::Field::Vectors(VectorField {
-                dim: dim as i64,
-                data: Some(vector_field::Data::FloatVector(FloatArray { data })),
+            Data::Scalar(col) => field_data::Field::Scalars(col.into_field()),
+            Data::Array { element, rows, .. } => field_data::Field::Scalars(ScalarField {
+                data: Some(scalar_field::Data::ArrayData(ArrayArray {
+                    data: rows,
+                    element_type: element as i32,
+                })),
+                ..Default::default()
+            }),
+            Data::FloatVector(data, dim) => vectors(dim, V::FloatVector(FloatArray { data })),
+            Data::Bytes(data, dim) => vectors(
+                dim,
+                match self.data_type {
+                    DataType::BinaryVector => V::BinaryVector(data),
+                    DataType::Float16Vector => V::Float16Vector(data),
+                    DataType::BFloat16Vector => V::Bfloat16Vector(data),
+                    _ => V::Int8Vector(data),
+                },
+            ),
+            Data::Sparse(contents, dim) => field_data::Field::Vectors(VectorField {
+                dim,
+                data: Some(V::SparseFloatVector(SparseFloatArray { contents, dim })),
                 ..Default::default()
             }),
         };
@@ -343,122 +328,113 @@ impl<'a> Column<'a> {
             r#type: self.data_type as i32,
             field_name: self.field.name.clone(),
             field_id: self.field.field_id,
-            valid_data,
+            valid_data: self.valid.unwrap_or_default(),
             field: Some(field),
             ..Default::default()
         }
     }
 }
 
-/// Small integers: numbers, bigints and decimal strings, exact only.
-fn as_number_integer(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(_) | Value::BigInt(_) | Value::String(_) => as_integer(v),
-        _ => None,
-    }
+fn vectors(dim: usize, data: vector_field::Data) -> field_data::Field {
+    field_data::Field::Vectors(VectorField {
+        dim: dim as i64,
+        data: Some(data),
+        ..Default::default()
+    })
 }
 
-/// Read access to the columns of a reply, one row at a time.
-pub struct Columns<'a> {
-    fields: &'a [FieldData],
+/// One Array cell: a JS array (or typed array) of elements of the field's element type.
+fn array_cell(
+    element: DataType,
+    max_length: usize,
+    max_capacity: usize,
+    value: &Value,
+) -> Result<ScalarField, vector::Expected> {
+    let items: Vec<Value> = match value {
+        Value::Array(items) => items.clone(),
+        Value::Float32Array(v) => v.iter().map(|x| Value::Number(*x as f64)).collect(),
+        Value::Float64Array(v) | Value::Numbers(v) => v.iter().map(|x| Value::Number(*x)).collect(),
+        Value::Int8Array(v) => v.iter().map(|x| Value::Number(*x as f64)).collect(),
+        other => return Err(format!("an array of {}, got {}", type_name(element), describe(other))),
+    };
+    if items.len() > max_capacity {
+        return Err(format!("at most {max_capacity} elements (max_capacity), got {}", items.len()));
+    }
+    let mut col = Scalars::new(element, max_length)
+        .filter(|_| element != DataType::Json)
+        .ok_or_else(|| format!("an element type Milvus supports in arrays, not {}", type_name(element)))?;
+    for (i, item) in items.iter().enumerate() {
+        col.push(element, item).map_err(|e| format!("{e} at element {i}"))?;
+    }
+    Ok(col.into_field())
 }
 
-impl<'a> Columns<'a> {
-    pub fn new(fields: &'a [FieldData]) -> Self {
-        Columns { fields }
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::schema::vector_field::Data as V;
+    use prost::Message;
 
-    /// Number of rows, from the first column that has data.
-    pub fn len(&self) -> usize {
-        self.fields.iter().map(column_len).max().unwrap_or(0)
-    }
-
-    /// Writes row `i` into `out`. `flatten_dynamic` spreads `$meta` keys into the row (search
-    /// hits); otherwise `$meta` stays nested (query rows), as in the official SDK.
-    pub fn write_row(&self, i: usize, out: &mut Map<String, Json>, flatten_dynamic: bool) {
-        for f in self.fields {
-            let value = cell(f, i);
-            if f.is_dynamic && flatten_dynamic {
-                if let Json::Object(extra) = value {
-                    for (k, v) in extra {
-                        out.entry(k).or_insert(v);
-                    }
-                }
-                continue;
-            }
-            out.insert(f.field_name.clone(), value);
+    fn field(name: &str, t: DataType, params: &[(&str, &str)]) -> FieldSchema {
+        FieldSchema {
+            name: name.into(),
+            data_type: t as i32,
+            type_params: params
+                .iter()
+                .map(|(k, v)| crate::proto::common::KeyValuePair {
+                    key: (*k).into(),
+                    value: (*v).into(),
+                })
+                .collect(),
+            ..Default::default()
         }
     }
-}
 
-fn column_len(f: &FieldData) -> usize {
-    use scalar_field::Data as S;
-    if !f.valid_data.is_empty() {
-        return f.valid_data.len();
+    fn row(props: Vec<(&str, Value)>) -> Value {
+        Value::Object(props.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
     }
-    match &f.field {
-        Some(field_data::Field::Scalars(s)) => match &s.data {
-            Some(S::BoolData(a)) => a.data.len(),
-            Some(S::IntData(a)) => a.data.len(),
-            Some(S::LongData(a)) => a.data.len(),
-            Some(S::FloatData(a)) => a.data.len(),
-            Some(S::DoubleData(a)) => a.data.len(),
-            Some(S::StringData(a)) => a.data.len(),
-            Some(S::JsonData(a)) => a.data.len(),
-            Some(S::ArrayData(a)) => a.data.len(),
-            Some(S::BytesData(a)) => a.data.len(),
-            _ => 0,
-        },
-        Some(field_data::Field::Vectors(v)) => match &v.data {
-            Some(vector_field::Data::FloatVector(a)) if v.dim > 0 => a.data.len() / v.dim as usize,
-            _ => 0,
-        },
-        _ => 0,
-    }
-}
 
-/// The value of row `i` of a column, as the official SDK renders it.
-fn cell(f: &FieldData, i: usize) -> Json {
-    use scalar_field::Data as S;
-    if !f.valid_data.is_empty() && !f.valid_data.get(i).copied().unwrap_or(false) {
-        return Json::Null;
+    #[test]
+    fn int8_vectors_encode_as_raw_bytes_in_the_protobuf() {
+        let mut pk = field("id", DataType::Int64, &[]);
+        pk.is_primary_key = true;
+        let schema = CollectionSchema {
+            fields: vec![pk, field("v", DataType::Int8Vector, &[("dim", "3")])],
+            ..Default::default()
+        };
+        let rows = vec![
+            row(vec![("id", Value::Number(1.0)), ("v", Value::Int8Array(vec![-128, 0, 127]))]),
+            row(vec![
+                ("id", Value::Number(2.0)),
+                ("v", Value::Array(vec![Value::Number(-1.0), Value::Number(2.0), Value::Number(3.0)])),
+            ]),
+        ];
+        let columns = rows_to_columns(&schema, &rows, WriteKind::Insert).unwrap();
+        let v = &columns[1];
+        assert_eq!(v.r#type, DataType::Int8Vector as i32);
+        let Some(field_data::Field::Vectors(vectors)) = &v.field else {
+            panic!("not a vector column")
+        };
+        assert_eq!(vectors.dim, 3);
+        assert_eq!(vectors.data, Some(V::Int8Vector(vec![0x80, 0, 0x7f, 0xff, 2, 3])));
+        // On the wire: VectorField { dim = 3 (field 1), int8_vector = bytes (field 7) }.
+        let encoded = vectors.encode_to_vec();
+        assert_eq!(encoded, vec![0x08, 3, 0x3a, 6, 0x80, 0, 0x7f, 0xff, 2, 3]);
     }
-    match &f.field {
-        Some(field_data::Field::Scalars(s)) => match &s.data {
-            Some(S::BoolData(a)) => a.data.get(i).map_or(Json::Null, |v| Json::Bool(*v)),
-            Some(S::IntData(a)) => a.data.get(i).map_or(Json::Null, |v| Json::from(*v)),
-            Some(S::LongData(a)) => a
-                .data
-                .get(i)
-                .map_or(Json::Null, |v| Json::String(v.to_string())),
-            Some(S::FloatData(a)) => a.data.get(i).map_or(Json::Null, |v| f64_json(*v as f64)),
-            Some(S::DoubleData(a)) => a.data.get(i).map_or(Json::Null, |v| f64_json(*v)),
-            Some(S::StringData(a)) => a
-                .data
-                .get(i)
-                .map_or(Json::Null, |v| Json::String(v.clone())),
-            Some(S::JsonData(a)) => a.data.get(i).map_or(Json::Null, |v| json_cell(v)),
-            _ => Json::Null,
-        },
-        Some(field_data::Field::Vectors(v)) => match &v.data {
-            Some(vector_field::Data::FloatVector(a)) => {
-                let dim = v.dim.max(0) as usize;
-                a.data.get(i * dim..(i + 1) * dim).map_or(Json::Null, |s| {
-                    Json::Array(s.iter().map(|x| f64_json(*x as f64)).collect())
-                })
-            }
-            _ => Json::Null,
-        },
-        _ => Json::Null,
+
+    #[test]
+    fn int8_vectors_refuse_fractions_naming_row_and_field() {
+        let mut pk = field("id", DataType::Int64, &[]);
+        pk.is_primary_key = true;
+        let schema = CollectionSchema {
+            fields: vec![pk, field("v", DataType::Int8Vector, &[("dim", "2")])],
+            ..Default::default()
+        };
+        let rows = vec![row(vec![
+            ("id", Value::Number(1.0)),
+            ("v", Value::Array(vec![Value::Number(0.5), Value::Number(1.0)])),
+        ])];
+        let err = rows_to_columns(&schema, &rows, WriteKind::Insert).unwrap_err();
+        assert!(err.to_string().starts_with("data[0].v: expected integers from -128 to 127"), "{err}");
     }
-}
-
-/// A JSON cell; bytes that are not JSON come back as text rather than being lost.
-fn json_cell(bytes: &[u8]) -> Json {
-    serde_json::from_slice(bytes)
-        .unwrap_or_else(|_| Json::String(String::from_utf8_lossy(bytes).into_owned()))
-}
-
-fn f64_json(v: f64) -> Json {
-    serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number)
 }

@@ -1,0 +1,266 @@
+//! Encodings of the vector types Milvus stores as bytes: binary, float16, bfloat16, int8 and
+//! sparse float vectors, shared by writes, search requests and reads.
+
+use half::{bf16, f16};
+
+use crate::request::describe;
+use crate::value::Value;
+
+/// Why a vector value was refused; the caller adds the row and field.
+pub type Expected = String;
+
+/// Reads a dense vector of `dim` numbers from a typed array or a `number[]`.
+pub fn floats(value: &Value, dim: usize, what: &str) -> Result<Vec<f32>, Expected> {
+    let out: Vec<f32> = match value {
+        Value::Float32Array(v) => v.clone(),
+        Value::Float64Array(v) | Value::Numbers(v) => v.iter().map(|x| *x as f32).collect(),
+        Value::Int8Array(v) => v.iter().map(|x| *x as f32).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|x| match x {
+                Value::Number(n) => Ok(*n as f32),
+                other => Err(format!("a {what} of {dim} numbers, got {} in it", describe(other))),
+            })
+            .collect::<Result<_, _>>()?,
+        other => return Err(format!("a {what} of {dim} numbers (Float32Array or number[]), got {}", describe(other))),
+    };
+    if out.len() != dim {
+        return Err(format!("a {what} of {dim} numbers (Float32Array or number[]), got {} values", out.len()));
+    }
+    if let Some(i) = out.iter().position(|x| !x.is_finite()) {
+        return Err(format!("finite numbers in a {what}, got {} at index {i}", out[i]));
+    }
+    Ok(out)
+}
+
+/// A binary vector of `dim` bits: `dim / 8` bytes as a `Buffer`/`Uint8Array` or numbers 0–255.
+pub fn binary(value: &Value, dim: usize) -> Result<Vec<u8>, Expected> {
+    let bytes = dim / 8;
+    let out: Vec<u8> = match value {
+        Value::Bytes(b) => b.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|x| match x {
+                Value::Number(n) if n.fract() == 0.0 && (0.0..=255.0).contains(n) => Ok(*n as u8),
+                other => Err(format!("bytes 0 to 255 in a BinaryVector, got {}", describe(other))),
+            })
+            .collect::<Result<_, _>>()?,
+        other => return Err(format!("a BinaryVector of {bytes} bytes (dim / 8) as a Buffer or number[], got {}", describe(other))),
+    };
+    if out.len() != bytes {
+        return Err(format!("a BinaryVector of {bytes} bytes (dim {dim} / 8), got {} bytes", out.len()));
+    }
+    Ok(out)
+}
+
+/// Float16 or BFloat16 vector bytes (little-endian): raw bytes (`2 * dim`) are taken as they
+/// are; numbers are rounded to nearest even, and values that would overflow are refused.
+pub fn half_bytes(value: &Value, dim: usize, bfloat: bool) -> Result<Vec<u8>, Expected> {
+    let what = if bfloat { "BFloat16Vector" } else { "Float16Vector" };
+    if let Value::Bytes(b) = value {
+        if b.len() != dim * 2 {
+            return Err(format!("a {what} of {} bytes (2 per value), got {} bytes", dim * 2, b.len()));
+        }
+        return Ok(b.clone());
+    }
+    let values = floats(value, dim, what)?;
+    let mut out = Vec::with_capacity(dim * 2);
+    for (i, x) in values.iter().enumerate() {
+        let (bytes, finite) = if bfloat {
+            let h = bf16::from_f32(*x);
+            (h.to_le_bytes(), h.is_finite())
+        } else {
+            let h = f16::from_f32(*x);
+            (h.to_le_bytes(), h.is_finite())
+        };
+        if !finite {
+            return Err(format!("values within the {what} range, got {x} at index {i}"));
+        }
+        out.extend_from_slice(&bytes);
+    }
+    Ok(out)
+}
+
+/// Decodes float16 or bfloat16 bytes into numbers.
+pub fn half_to_f32(bytes: &[u8], bfloat: bool) -> Vec<f32> {
+    bytes
+        .chunks_exact(2)
+        .map(|c| {
+            let raw = [c[0], c[1]];
+            if bfloat {
+                bf16::from_le_bytes(raw).to_f32()
+            } else {
+                f16::from_le_bytes(raw).to_f32()
+            }
+        })
+        .collect()
+}
+
+/// An Int8Vector: an `Int8Array`, or integers from -128 to 127 (never rounded).
+pub fn int8(value: &Value, dim: usize) -> Result<Vec<u8>, Expected> {
+    let out: Vec<u8> = match value {
+        Value::Int8Array(v) => v.iter().map(|x| *x as u8).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|x| match x {
+                Value::Number(n) if n.fract() == 0.0 && (-128.0..=127.0).contains(n) => Ok(*n as i8 as u8),
+                other => Err(format!("integers from -128 to 127 in an Int8Vector, got {}", describe(other))),
+            })
+            .collect::<Result<_, _>>()?,
+        other => return Err(format!("an Int8Vector of {dim} values (Int8Array or number[]), got {}", describe(other))),
+    };
+    if out.len() != dim {
+        return Err(format!("an Int8Vector of {dim} values, got {}", out.len()));
+    }
+    Ok(out)
+}
+
+/// A sparse vector as Milvus encodes it: (u32 index, f32 value) pairs, little-endian, sorted
+/// by index. Accepts `{ index: value }`, `{ indices, values }`, `[{ index, value }]` and
+/// arrays with gaps (`[, 0.5, , 0.3]`). Returns the bytes and the largest index.
+pub fn sparse(value: &Value) -> Result<(Vec<u8>, Option<u32>), Expected> {
+    let mut pairs: Vec<(u32, f32)> = Vec::new();
+    let index = |v: &Value| -> Result<u32, Expected> {
+        let n = match v {
+            Value::Number(n) => Some(*n),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            Value::BigInt(b) => Some(*b as f64),
+            _ => None,
+        };
+        match n {
+            Some(n) if n.fract() == 0.0 && (0.0..4_294_967_295.0).contains(&n) => Ok(n as u32),
+            _ => Err(format!("sparse indices from 0 to 2^32-2, got {}", describe(v))),
+        }
+    };
+    let number = |v: &Value| -> Result<f32, Expected> {
+        match v {
+            Value::Number(n) if n.is_finite() => Ok(*n as f32),
+            other => Err(format!("finite sparse values, got {}", describe(other))),
+        }
+    };
+    match value {
+        Value::Object(props) if value.get("indices").is_some() && value.get("values").is_some() => {
+            let list = |v: Option<&Value>| -> Vec<Value> {
+                match v {
+                    Some(Value::Array(items)) => items.clone(),
+                    Some(Value::Float32Array(f)) => f.iter().map(|x| Value::Number(*x as f64)).collect(),
+                    Some(Value::Float64Array(f) | Value::Numbers(f)) => f.iter().map(|x| Value::Number(*x)).collect(),
+                    _ => Vec::new(),
+                }
+            };
+            let (indices, values) = (list(value.get("indices")), list(value.get("values")));
+            if indices.len() != values.len() || props.len() != 2 {
+                return Err(format!(
+                    "a CSR sparse vector {{ indices, values }} of equal lengths, got {} indices and {} values",
+                    indices.len(),
+                    values.len()
+                ));
+            }
+            for (i, v) in indices.iter().zip(&values) {
+                pairs.push((index(i)?, number(v)?));
+            }
+        }
+        Value::Object(props) => {
+            for (k, v) in props {
+                pairs.push((index(&Value::String(k.clone()))?, number(v)?));
+            }
+        }
+        Value::Array(items) if items.iter().all(|x| matches!(x, Value::Object(_))) && !items.is_empty() => {
+            for item in items {
+                match (item.get("index"), item.get("value")) {
+                    (Some(i), Some(v)) => pairs.push((index(i)?, number(v)?)),
+                    _ => return Err("COO sparse entries { index, value }".into()),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                if !v.is_nullish() {
+                    pairs.push((i as u32, number(v)?));
+                }
+            }
+        }
+        Value::Float32Array(f) => pairs.extend(f.iter().enumerate().filter(|(_, x)| **x != 0.0).map(|(i, x)| (i as u32, *x))),
+        other => {
+            return Err(format!(
+                "a sparse vector ({{ index: value }}, {{ indices, values }}, [{{ index, value }}] or an array), got {}",
+                describe(other)
+            ))
+        }
+    }
+    pairs.sort_by_key(|(i, _)| *i);
+    if let Some(w) = pairs.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(format!("distinct sparse indices, got index {} twice", w[0].0));
+    }
+    let max = pairs.last().map(|(i, _)| *i);
+    let mut bytes = Vec::with_capacity(pairs.len() * 8);
+    for (i, v) in pairs {
+        bytes.extend_from_slice(&i.to_le_bytes());
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    Ok((bytes, max))
+}
+
+/// Decodes one sparse row into `(index, value)` pairs.
+pub fn sparse_pairs(bytes: &[u8]) -> impl Iterator<Item = (u32, f32)> + '_ {
+    bytes.chunks_exact(8).map(|c| {
+        (
+            u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+            f32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float16_rounds_to_nearest_even_and_refuses_overflow() {
+        // 1 + 2^-11 lies halfway between 1 and the next float16; ties go to the even one (1).
+        let halfway = Value::Array(vec![Value::Number(1.0 + 2f64.powi(-11))]);
+        assert_eq!(half_bytes(&halfway, 1, false).unwrap(), f16::from_f32(1.0).to_le_bytes());
+        let big = Value::Array(vec![Value::Number(70_000.0)]);
+        assert!(half_bytes(&big, 1, false).is_err());
+        // bfloat16: 1 + 2^-8 is halfway between 1 and 1 + 2^-7; ties to even (1).
+        let bhalf = Value::Array(vec![Value::Number(1.0 + 2f64.powi(-8))]);
+        assert_eq!(half_bytes(&bhalf, 1, true).unwrap(), bf16::from_f32(1.0).to_le_bytes());
+        // Just above halfway rounds up (truncation would not).
+        let up = Value::Array(vec![Value::Number(1.0 + 2f64.powi(-8) + 2f64.powi(-12))]);
+        assert_eq!(half_to_f32(&half_bytes(&up, 1, true).unwrap(), true), vec![1.0 + 2f32.powi(-7)]);
+    }
+
+    #[test]
+    fn sparse_forms_encode_alike() {
+        let dict = Value::Object(vec![("7".into(), Value::Number(0.5)), ("2".into(), Value::Number(1.5))]);
+        let csr = Value::Object(vec![
+            ("indices".into(), Value::Array(vec![Value::Number(2.0), Value::Number(7.0)])),
+            ("values".into(), Value::Array(vec![Value::Number(1.5), Value::Number(0.5)])),
+        ]);
+        let coo = Value::Array(vec![
+            Value::Object(vec![("index".into(), Value::Number(7.0)), ("value".into(), Value::Number(0.5))]),
+            Value::Object(vec![("index".into(), Value::Number(2.0)), ("value".into(), Value::Number(1.5))]),
+        ]);
+        let mut gaps = vec![Value::Undefined; 8];
+        gaps[2] = Value::Number(1.5);
+        gaps[7] = Value::Number(0.5);
+        let expected = sparse(&dict).unwrap();
+        assert_eq!(expected.1, Some(7));
+        assert_eq!(sparse_pairs(&expected.0).collect::<Vec<_>>(), vec![(2, 1.5), (7, 0.5)]);
+        for other in [csr, coo, Value::Array(gaps)] {
+            assert_eq!(sparse(&other).unwrap(), expected);
+        }
+        let dup = Value::Array(vec![
+            Value::Object(vec![("index".into(), Value::Number(1.0)), ("value".into(), Value::Number(1.0))]),
+            Value::Object(vec![("index".into(), Value::Number(1.0)), ("value".into(), Value::Number(2.0))]),
+        ]);
+        assert!(sparse(&dup).is_err());
+    }
+
+    #[test]
+    fn int8_refuses_fractions_and_out_of_range() {
+        assert_eq!(int8(&Value::Int8Array(vec![-1, 2]), 2).unwrap(), vec![255, 2]);
+        assert!(int8(&Value::Array(vec![Value::Number(1.5), Value::Number(0.0)]), 2).is_err());
+        assert!(int8(&Value::Array(vec![Value::Number(128.0), Value::Number(0.0)]), 2).is_err());
+    }
+}
