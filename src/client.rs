@@ -253,7 +253,8 @@ where
     T: Into<Out> + Send + 'static,
     F: Future<Output = Result<T, ClientError>> + Send + 'static,
 {
-    env.spawn_future_with_callback(async move { Ok(fut.await.map(Into::into)) }, |env, outcome| {
-        outcome.map_err(|e| e.into_js(env))
-    })
+    env.spawn_future_with_callback(
+        async move { Ok(fut.await.map(Into::into)) },
+        |env, outcome| outcome.map_err(|e| e.into_js(env)),
+    )
 }

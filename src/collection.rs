@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use crate::client::MilvusClient;
 use crate::connection::Connection;
-use crate::output::Out;
 use crate::error::ClientError;
 use crate::index::{create_index_one, index_request};
+use crate::output::Out;
 use crate::proto::common::{ConsistencyLevel, LoadState};
 use crate::proto::milvus::{
     CreateCollectionRequest, DescribeCollectionRequest, DescribeCollectionResponse,

@@ -132,7 +132,10 @@ impl Config {
             Some(other) => {
                 return Err(ClientError::invalid_arg(
                     "int64Output",
-                    format!("'string' or 'bigint', got {}", crate::request::describe(&other)),
+                    format!(
+                        "'string' or 'bigint', got {}",
+                        crate::request::describe(&other)
+                    ),
                 ))
             }
         };

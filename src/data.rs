@@ -10,8 +10,8 @@ use crate::client::MilvusClient;
 use crate::collection::{parse_consistency, schema_of};
 use crate::connection::Connection;
 use crate::convert::{rows_to_columns, Columns, Int64Output, WriteKind};
-use crate::output::Out;
 use crate::error::ClientError;
+use crate::output::Out;
 use crate::proto::common::KeyValuePair;
 use crate::proto::milvus::{
     DeleteRequest, FlushRequest, InsertRequest, MutationResult, QueryRequest, UpsertRequest,
@@ -130,19 +130,20 @@ impl MilvusClient {
             let req = Req::new(&args)?;
             let (status, rows) = query_rows(&conn, &req, Some(vec!["count(*)".into()])).await?;
             crate::status::ensure_success(&status)?;
-            let count = match rows.first() {
-                Some(Out::Object(props)) => props
-                    .iter()
-                    .find(|(k, _)| k == "count(*)")
-                    .and_then(|(_, v)| match v {
-                        Out::String(s) => s.parse::<f64>().ok(),
-                        Out::BigInt(n) => Some(*n as f64),
-                        Out::Number(n) => Some(*n),
-                        _ => None,
-                    }),
-                _ => None,
-            }
-            .ok_or_else(|| ClientError::internal("the count(*) query returned no count"))?;
+            let count =
+                match rows.first() {
+                    Some(Out::Object(props)) => props
+                        .iter()
+                        .find(|(k, _)| k == "count(*)")
+                        .and_then(|(_, v)| match v {
+                            Out::String(s) => s.parse::<f64>().ok(),
+                            Out::BigInt(n) => Some(*n as f64),
+                            Out::Number(n) => Some(*n),
+                            _ => None,
+                        }),
+                    _ => None,
+                }
+                .ok_or_else(|| ClientError::internal("the count(*) query returned no count"))?;
             Ok(json!({ "status": status_json(&status), "data": count }))
         })
     }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crate::client::MilvusClient;
 use crate::connection::Connection;
-use crate::output::Out;
 use crate::error::{is_failure, ClientError};
+use crate::output::Out;
 use crate::proto::common::{IndexState, KeyValuePair, Status};
 use crate::proto::milvus::{
     CreateIndexRequest, DescribeIndexRequest, DescribeIndexResponse, DropIndexRequest,

@@ -41,7 +41,9 @@ impl From<serde_json::Value> for Out {
             J::Number(n) => Out::Number(n.as_f64().unwrap_or(f64::NAN)),
             J::String(s) => Out::String(s),
             J::Array(items) => Out::Array(items.into_iter().map(Out::from).collect()),
-            J::Object(map) => Out::Object(map.into_iter().map(|(k, v)| (k, Out::from(v))).collect()),
+            J::Object(map) => {
+                Out::Object(map.into_iter().map(|(k, v)| (k, Out::from(v))).collect())
+            }
         }
     }
 }
@@ -83,9 +85,18 @@ unsafe fn create(env: sys::napi_env, val: &Out) -> napi::Result<sys::napi_value>
         Out::String(s) => out = string(env, s)?,
         Out::BigInt(n) => check(sys::napi_create_bigint_int64(env, *n, &mut out))?,
         Out::Array(items) => {
-            check(sys::napi_create_array_with_length(env, items.len(), &mut out))?;
+            check(sys::napi_create_array_with_length(
+                env,
+                items.len(),
+                &mut out,
+            ))?;
             for (i, item) in items.iter().enumerate() {
-                check(sys::napi_set_element(env, out, i as u32, create(env, item)?))?;
+                check(sys::napi_set_element(
+                    env,
+                    out,
+                    i as u32,
+                    create(env, item)?,
+                ))?;
             }
         }
         Out::Object(props) => {

@@ -12,8 +12,8 @@ use crate::collection::{parse_consistency, schema_of};
 use crate::connection::Connection;
 use crate::convert::{vector, Columns};
 use crate::data::id_at;
-use crate::output::Out;
 use crate::error::{is_failure, ClientError};
+use crate::output::Out;
 use crate::proto::common::{
     DslType, KeyValuePair, PlaceholderGroup, PlaceholderType, PlaceholderValue,
 };
@@ -64,16 +64,16 @@ async fn search(conn: Arc<Connection>, args: Value) -> Result<Out, ClientError> 
             "offset",
             req.opt_int("offset", 0, i64::MAX)?.unwrap_or(0).to_string(),
         ),
-        kv(
-            "metric_type",
-            req.opt_str("metric_type")?.unwrap_or_default(),
-        ),
         kv("round_decimal", "-1".into()),
         kv(
             "ignore_growing",
             req.opt_bool("ignore_growing")?.unwrap_or(false).to_string(),
         ),
     ];
+    // Without a metric the server uses the index's; an empty one is refused by some servers.
+    if let Some(metric) = req.opt_str("metric_type")?.filter(|m| !m.is_empty()) {
+        params.push(kv("metric_type", metric));
+    }
     match req.get("params") {
         None => params.push(kv("params", "{}".into())),
         Some(Value::Object(props)) => {
@@ -170,7 +170,10 @@ async fn search(conn: Arc<Connection>, args: Value) -> Result<Out, ClientError> 
     out.set("recalls", Out::from(json!(data.recalls)));
     out.set("session_ts", Out::String(res.session_ts.to_string()));
     out.set("collection_name", Out::String(res.collection_name));
-    out.set("all_search_count", Out::String(data.all_search_count.to_string()));
+    out.set(
+        "all_search_count",
+        Out::String(data.all_search_count.to_string()),
+    );
     Ok(out)
 }
 
@@ -221,7 +224,10 @@ fn placeholder_group(field: &FieldSchema, data: &Value) -> Result<(Vec<u8>, usiz
             other => {
                 return Err(ClientError::invalid_arg(
                     "data",
-                    format!("a query vector or a non-empty array of query vectors, got {}", describe(other)),
+                    format!(
+                        "a query vector or a non-empty array of query vectors, got {}",
+                        describe(other)
+                    ),
                 ))
             }
         }
@@ -236,10 +242,16 @@ fn placeholder_group(field: &FieldSchema, data: &Value) -> Result<(Vec<u8>, usiz
             DataType::BFloat16Vector => vector::half_bytes(v, dim, true),
             DataType::Int8Vector => vector::int8(v, dim),
             DataType::SparseFloatVector => vector::sparse(v).map(|(bytes, _)| bytes),
-            other => Err(format!("a vector field to search, not {}", type_name(other))),
+            other => Err(format!(
+                "a vector field to search, not {}",
+                type_name(other)
+            )),
         };
         let bytes = encoded.map_err(|expected| {
-            ClientError::invalid(path.clone(), format!("{path}: expected {expected} for field '{}'", field.name))
+            ClientError::invalid(
+                path.clone(),
+                format!("{path}: expected {expected} for field '{}'", field.name),
+            )
         })?;
         values.push(bytes);
     }
@@ -265,12 +277,19 @@ fn placeholder_group(field: &FieldSchema, data: &Value) -> Result<(Vec<u8>, usiz
 
 /// True when `data` is one query vector rather than a list of them.
 fn is_single_query(t: DataType, data: &Value) -> bool {
-    let first_is_number = |items: &[Value]| items.first().is_some_and(|x| matches!(x, Value::Number(_)));
+    let first_is_number =
+        |items: &[Value]| items.first().is_some_and(|x| matches!(x, Value::Number(_)));
     match data {
-        Value::Float32Array(_) | Value::Float64Array(_) | Value::Numbers(_) | Value::Int8Array(_) | Value::Bytes(_) => true,
+        Value::Float32Array(_)
+        | Value::Float64Array(_)
+        | Value::Numbers(_)
+        | Value::Int8Array(_)
+        | Value::Bytes(_) => true,
         Value::Array(items) if t == DataType::SparseFloatVector => {
             // `[{ index, value }]` (COO) and number arrays with gaps are single sparse vectors.
-            items.iter().any(|x| matches!(x, Value::Number(_) | Value::Undefined | Value::Null))
+            items
+                .iter()
+                .any(|x| matches!(x, Value::Number(_) | Value::Undefined | Value::Null))
                 || items.first().is_some_and(|x| x.get("index").is_some())
         }
         Value::Object(_) => t == DataType::SparseFloatVector,
@@ -285,4 +304,3 @@ fn kv(key: &str, value: String) -> KeyValuePair {
         value,
     }
 }
-

@@ -16,10 +16,14 @@ const MISSING = {
     checkHealth: 'milvus-lite 2.5.1 does not implement CheckHealth',
     rename: 'milvus-lite 2.5.1 does not implement RenameCollection',
     loadSemantics: 'milvus-lite 2.5.1 has no load semantics (released collections still answer)',
+    nullable: 'milvus-lite 2.5.1 has no nullable fields or default values',
+    partitionKey: 'milvus-lite 2.5.1 returns no rows from collections with a partition key',
   },
   lite3: {
     indexName: 'milvus-lite 3.2.2 names every index after its field',
     jsonScalars: 'milvus-lite 3.2.2 stores only JSON objects and arrays in JSON fields',
+    binaryVector: 'milvus-lite 3.2.2 has no binary vectors',
+    halfVectors: 'milvus-lite 3.2.2 has no float16 or bfloat16 vectors',
   },
 };
 

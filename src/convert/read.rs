@@ -162,7 +162,11 @@ fn scalar_cell(s: &ScalarField, i: usize, int64: Int64Output) -> Out {
         Some(S::JsonData(a)) => get(a.data.len(), &|i| json_cell(&a.data[i])),
         Some(S::ArrayData(a)) => get(a.data.len(), &|i| {
             let element = &a.data[i];
-            Out::Array((0..scalar_len(element)).map(|j| scalar_cell(element, j, int64)).collect())
+            Out::Array(
+                (0..scalar_len(element))
+                    .map(|j| scalar_cell(element, j, int64))
+                    .collect(),
+            )
         }),
         _ => Out::Null,
     }
@@ -172,7 +176,8 @@ fn vector_cell(v: &VectorFieldRef, i: usize) -> Out {
     use vector_field::Data as V;
     let dim = v.dim.max(0) as usize;
     let numbers = |it: &mut dyn Iterator<Item = f64>| Out::Array(it.map(Out::Number).collect());
-    let slice = |bytes: &'_ [u8], width: usize| bytes.get(i * width..(i + 1) * width).map(<[u8]>::to_vec);
+    let slice =
+        |bytes: &'_ [u8], width: usize| bytes.get(i * width..(i + 1) * width).map(<[u8]>::to_vec);
     match &v.data {
         Some(V::FloatVector(a)) => a
             .data
@@ -187,9 +192,9 @@ fn vector_cell(v: &VectorFieldRef, i: usize) -> Out {
         Some(V::Bfloat16Vector(b)) => slice(b, dim * 2).map_or(Out::Null, |s| {
             numbers(&mut half_to_f32(&s, true).into_iter().map(f64::from))
         }),
-        Some(V::Int8Vector(b)) => {
-            slice(b, dim).map_or(Out::Null, |s| numbers(&mut s.iter().map(|x| *x as i8 as f64)))
-        }
+        Some(V::Int8Vector(b)) => slice(b, dim).map_or(Out::Null, |s| {
+            numbers(&mut s.iter().map(|x| *x as i8 as f64))
+        }),
         Some(V::SparseFloatVector(s)) => s.contents.get(i).map_or(Out::Null, |row| {
             Out::Object(
                 sparse_pairs(row)

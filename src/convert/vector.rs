@@ -19,16 +19,30 @@ pub fn floats(value: &Value, dim: usize, what: &str) -> Result<Vec<f32>, Expecte
             .iter()
             .map(|x| match x {
                 Value::Number(n) => Ok(*n as f32),
-                other => Err(format!("a {what} of {dim} numbers, got {} in it", describe(other))),
+                other => Err(format!(
+                    "a {what} of {dim} numbers, got {} in it",
+                    describe(other)
+                )),
             })
             .collect::<Result<_, _>>()?,
-        other => return Err(format!("a {what} of {dim} numbers (Float32Array or number[]), got {}", describe(other))),
+        other => {
+            return Err(format!(
+                "a {what} of {dim} numbers (Float32Array or number[]), got {}",
+                describe(other)
+            ))
+        }
     };
     if out.len() != dim {
-        return Err(format!("a {what} of {dim} numbers (Float32Array or number[]), got {} values", out.len()));
+        return Err(format!(
+            "a {what} of {dim} numbers (Float32Array or number[]), got {} values",
+            out.len()
+        ));
     }
     if let Some(i) = out.iter().position(|x| !x.is_finite()) {
-        return Err(format!("finite numbers in a {what}, got {} at index {i}", out[i]));
+        return Err(format!(
+            "finite numbers in a {what}, got {} at index {i}",
+            out[i]
+        ));
     }
     Ok(out)
 }
@@ -42,13 +56,24 @@ pub fn binary(value: &Value, dim: usize) -> Result<Vec<u8>, Expected> {
             .iter()
             .map(|x| match x {
                 Value::Number(n) if n.fract() == 0.0 && (0.0..=255.0).contains(n) => Ok(*n as u8),
-                other => Err(format!("bytes 0 to 255 in a BinaryVector, got {}", describe(other))),
+                other => Err(format!(
+                    "bytes 0 to 255 in a BinaryVector, got {}",
+                    describe(other)
+                )),
             })
             .collect::<Result<_, _>>()?,
-        other => return Err(format!("a BinaryVector of {bytes} bytes (dim / 8) as a Buffer or number[], got {}", describe(other))),
+        other => {
+            return Err(format!(
+                "a BinaryVector of {bytes} bytes (dim / 8) as a Buffer or number[], got {}",
+                describe(other)
+            ))
+        }
     };
     if out.len() != bytes {
-        return Err(format!("a BinaryVector of {bytes} bytes (dim {dim} / 8), got {} bytes", out.len()));
+        return Err(format!(
+            "a BinaryVector of {bytes} bytes (dim {dim} / 8), got {} bytes",
+            out.len()
+        ));
     }
     Ok(out)
 }
@@ -56,10 +81,18 @@ pub fn binary(value: &Value, dim: usize) -> Result<Vec<u8>, Expected> {
 /// Float16 or BFloat16 vector bytes (little-endian): raw bytes (`2 * dim`) are taken as they
 /// are; numbers are rounded to nearest even, and values that would overflow are refused.
 pub fn half_bytes(value: &Value, dim: usize, bfloat: bool) -> Result<Vec<u8>, Expected> {
-    let what = if bfloat { "BFloat16Vector" } else { "Float16Vector" };
+    let what = if bfloat {
+        "BFloat16Vector"
+    } else {
+        "Float16Vector"
+    };
     if let Value::Bytes(b) = value {
         if b.len() != dim * 2 {
-            return Err(format!("a {what} of {} bytes (2 per value), got {} bytes", dim * 2, b.len()));
+            return Err(format!(
+                "a {what} of {} bytes (2 per value), got {} bytes",
+                dim * 2,
+                b.len()
+            ));
         }
         return Ok(b.clone());
     }
@@ -74,7 +107,9 @@ pub fn half_bytes(value: &Value, dim: usize, bfloat: bool) -> Result<Vec<u8>, Ex
             (h.to_le_bytes(), h.is_finite())
         };
         if !finite {
-            return Err(format!("values within the {what} range, got {x} at index {i}"));
+            return Err(format!(
+                "values within the {what} range, got {x} at index {i}"
+            ));
         }
         out.extend_from_slice(&bytes);
     }
@@ -103,11 +138,21 @@ pub fn int8(value: &Value, dim: usize) -> Result<Vec<u8>, Expected> {
         Value::Array(items) => items
             .iter()
             .map(|x| match x {
-                Value::Number(n) if n.fract() == 0.0 && (-128.0..=127.0).contains(n) => Ok(*n as i8 as u8),
-                other => Err(format!("integers from -128 to 127 in an Int8Vector, got {}", describe(other))),
+                Value::Number(n) if n.fract() == 0.0 && (-128.0..=127.0).contains(n) => {
+                    Ok(*n as i8 as u8)
+                }
+                other => Err(format!(
+                    "integers from -128 to 127 in an Int8Vector, got {}",
+                    describe(other)
+                )),
             })
             .collect::<Result<_, _>>()?,
-        other => return Err(format!("an Int8Vector of {dim} values (Int8Array or number[]), got {}", describe(other))),
+        other => {
+            return Err(format!(
+                "an Int8Vector of {dim} values (Int8Array or number[]), got {}",
+                describe(other)
+            ))
+        }
     };
     if out.len() != dim {
         return Err(format!("an Int8Vector of {dim} values, got {}", out.len()));
@@ -129,7 +174,10 @@ pub fn sparse(value: &Value) -> Result<(Vec<u8>, Option<u32>), Expected> {
         };
         match n {
             Some(n) if n.fract() == 0.0 && (0.0..4_294_967_295.0).contains(&n) => Ok(n as u32),
-            _ => Err(format!("sparse indices from 0 to 2^32-2, got {}", describe(v))),
+            _ => Err(format!(
+                "sparse indices from 0 to 2^32-2, got {}",
+                describe(v)
+            )),
         }
     };
     let number = |v: &Value| -> Result<f32, Expected> {
@@ -190,7 +238,10 @@ pub fn sparse(value: &Value) -> Result<(Vec<u8>, Option<u32>), Expected> {
     }
     pairs.sort_by_key(|(i, _)| *i);
     if let Some(w) = pairs.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(format!("distinct sparse indices, got index {} twice", w[0].0));
+        return Err(format!(
+            "distinct sparse indices, got index {} twice",
+            w[0].0
+        ));
     }
     let max = pairs.last().map(|(i, _)| *i);
     let mut bytes = Vec::with_capacity(pairs.len() * 8);
@@ -219,48 +270,92 @@ mod tests {
     fn float16_rounds_to_nearest_even_and_refuses_overflow() {
         // 1 + 2^-11 lies halfway between 1 and the next float16; ties go to the even one (1).
         let halfway = Value::Array(vec![Value::Number(1.0 + 2f64.powi(-11))]);
-        assert_eq!(half_bytes(&halfway, 1, false).unwrap(), f16::from_f32(1.0).to_le_bytes());
+        assert_eq!(
+            half_bytes(&halfway, 1, false).unwrap(),
+            f16::from_f32(1.0).to_le_bytes()
+        );
         let big = Value::Array(vec![Value::Number(70_000.0)]);
         assert!(half_bytes(&big, 1, false).is_err());
         // bfloat16: 1 + 2^-8 is halfway between 1 and 1 + 2^-7; ties to even (1).
         let bhalf = Value::Array(vec![Value::Number(1.0 + 2f64.powi(-8))]);
-        assert_eq!(half_bytes(&bhalf, 1, true).unwrap(), bf16::from_f32(1.0).to_le_bytes());
+        assert_eq!(
+            half_bytes(&bhalf, 1, true).unwrap(),
+            bf16::from_f32(1.0).to_le_bytes()
+        );
         // Just above halfway rounds up (truncation would not).
         let up = Value::Array(vec![Value::Number(1.0 + 2f64.powi(-8) + 2f64.powi(-12))]);
-        assert_eq!(half_to_f32(&half_bytes(&up, 1, true).unwrap(), true), vec![1.0 + 2f32.powi(-7)]);
+        assert_eq!(
+            half_to_f32(&half_bytes(&up, 1, true).unwrap(), true),
+            vec![1.0 + 2f32.powi(-7)]
+        );
     }
 
     #[test]
     fn sparse_forms_encode_alike() {
-        let dict = Value::Object(vec![("7".into(), Value::Number(0.5)), ("2".into(), Value::Number(1.5))]);
+        let dict = Value::Object(vec![
+            ("7".into(), Value::Number(0.5)),
+            ("2".into(), Value::Number(1.5)),
+        ]);
         let csr = Value::Object(vec![
-            ("indices".into(), Value::Array(vec![Value::Number(2.0), Value::Number(7.0)])),
-            ("values".into(), Value::Array(vec![Value::Number(1.5), Value::Number(0.5)])),
+            (
+                "indices".into(),
+                Value::Array(vec![Value::Number(2.0), Value::Number(7.0)]),
+            ),
+            (
+                "values".into(),
+                Value::Array(vec![Value::Number(1.5), Value::Number(0.5)]),
+            ),
         ]);
         let coo = Value::Array(vec![
-            Value::Object(vec![("index".into(), Value::Number(7.0)), ("value".into(), Value::Number(0.5))]),
-            Value::Object(vec![("index".into(), Value::Number(2.0)), ("value".into(), Value::Number(1.5))]),
+            Value::Object(vec![
+                ("index".into(), Value::Number(7.0)),
+                ("value".into(), Value::Number(0.5)),
+            ]),
+            Value::Object(vec![
+                ("index".into(), Value::Number(2.0)),
+                ("value".into(), Value::Number(1.5)),
+            ]),
         ]);
         let mut gaps = vec![Value::Undefined; 8];
         gaps[2] = Value::Number(1.5);
         gaps[7] = Value::Number(0.5);
         let expected = sparse(&dict).unwrap();
         assert_eq!(expected.1, Some(7));
-        assert_eq!(sparse_pairs(&expected.0).collect::<Vec<_>>(), vec![(2, 1.5), (7, 0.5)]);
+        assert_eq!(
+            sparse_pairs(&expected.0).collect::<Vec<_>>(),
+            vec![(2, 1.5), (7, 0.5)]
+        );
         for other in [csr, coo, Value::Array(gaps)] {
             assert_eq!(sparse(&other).unwrap(), expected);
         }
         let dup = Value::Array(vec![
-            Value::Object(vec![("index".into(), Value::Number(1.0)), ("value".into(), Value::Number(1.0))]),
-            Value::Object(vec![("index".into(), Value::Number(1.0)), ("value".into(), Value::Number(2.0))]),
+            Value::Object(vec![
+                ("index".into(), Value::Number(1.0)),
+                ("value".into(), Value::Number(1.0)),
+            ]),
+            Value::Object(vec![
+                ("index".into(), Value::Number(1.0)),
+                ("value".into(), Value::Number(2.0)),
+            ]),
         ]);
         assert!(sparse(&dup).is_err());
     }
 
     #[test]
     fn int8_refuses_fractions_and_out_of_range() {
-        assert_eq!(int8(&Value::Int8Array(vec![-1, 2]), 2).unwrap(), vec![255, 2]);
-        assert!(int8(&Value::Array(vec![Value::Number(1.5), Value::Number(0.0)]), 2).is_err());
-        assert!(int8(&Value::Array(vec![Value::Number(128.0), Value::Number(0.0)]), 2).is_err());
+        assert_eq!(
+            int8(&Value::Int8Array(vec![-1, 2]), 2).unwrap(),
+            vec![255, 2]
+        );
+        assert!(int8(
+            &Value::Array(vec![Value::Number(1.5), Value::Number(0.0)]),
+            2
+        )
+        .is_err());
+        assert!(int8(
+            &Value::Array(vec![Value::Number(128.0), Value::Number(0.0)]),
+            2
+        )
+        .is_err());
     }
 }

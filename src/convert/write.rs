@@ -8,8 +8,8 @@ use super::DYNAMIC_FIELD;
 use crate::error::ClientError;
 use crate::proto::schema::{
     field_data, scalar_field, vector_field, ArrayArray, BoolArray, CollectionSchema, DataType,
-    DoubleArray, FieldData, FieldSchema, FloatArray, IntArray, JsonArray, LongArray,
-    ScalarField, SparseFloatArray, StringArray, VectorField,
+    DoubleArray, FieldData, FieldSchema, FloatArray, IntArray, JsonArray, LongArray, ScalarField,
+    SparseFloatArray, StringArray, VectorField,
 };
 use crate::request::{as_integer, describe};
 use crate::schema::{dim_of, type_name, type_param};
@@ -58,18 +58,26 @@ pub fn rows_to_columns(
         }
         let mut extra = Map::new();
         for (key, value) in props {
-            let known = schema.fields.iter().any(|f| f.name == *key);
-            if known || matches!(value, Value::Undefined) {
+            let written = fields.iter().any(|f| f.name == *key);
+            let left_out = !written && schema.fields.iter().any(|f| f.name == *key);
+            if written || matches!(value, Value::Undefined) || (left_out && value.is_nullish()) {
                 continue;
             }
+            // A value for a field the write leaves out (an auto_id key on insert), or for no
+            // field at all without a dynamic field, is refused rather than dropped.
+            let path = format!("data[{row_index}].{key}");
+            if left_out {
+                return Err(ClientError::invalid(
+                    path.clone(),
+                    format!("{path}: the primary key is auto_id, so Milvus generates it; leave it out of inserted rows"),
+                ));
+            }
             if dynamic.is_none() {
-                let auto = schema.fields.iter().any(|f| f.is_primary_key && f.auto_id && f.name == *key);
-                let hint = if auto { " (the primary key is auto_id)" } else { "" };
                 let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
                 return Err(ClientError::invalid(
-                    format!("data[{row_index}].{key}"),
+                    path.clone(),
                     format!(
-                        "data[{row_index}].{key}: not a field of this collection{hint}, and the collection has no dynamic field; fields: {}",
+                        "{path}: not a field of this collection, and the collection has no dynamic field; fields: {}",
                         names.join(", ")
                     ),
                 ));
@@ -215,7 +223,8 @@ impl<'a> Column<'a> {
             .and_then(|m| m.parse().ok())
             .unwrap_or(usize::MAX);
         let dim = || {
-            dim_of(field).ok_or_else(|| ClientError::internal(format!("field {} has no dim", field.name)))
+            dim_of(field)
+                .ok_or_else(|| ClientError::internal(format!("field {} has no dim", field.name)))
         };
         let data = match t {
             DataType::FloatVector => Data::FloatVector(Vec::with_capacity(rows * dim()?), dim()?),
@@ -235,11 +244,16 @@ impl<'a> Column<'a> {
             other => Data::Scalar(Scalars::new(other, max_length).ok_or_else(|| {
                 ClientError::invalid(
                     field.name.clone(),
-                    format!("{}: fields of type {} cannot be written by milvus-native", field.name, type_name(other)),
+                    format!(
+                        "{}: fields of type {} cannot be written by milvus-native",
+                        field.name,
+                        type_name(other)
+                    ),
                 )
             })?),
         };
-        let valid = (field.nullable || field.default_value.is_some()).then(|| Vec::with_capacity(rows));
+        let valid =
+            (field.nullable || field.default_value.is_some()).then(|| Vec::with_capacity(rows));
         Ok(Column {
             field,
             data_type: t,
@@ -278,7 +292,9 @@ impl<'a> Column<'a> {
                 max_length,
                 max_capacity,
                 rows,
-            } => array_cell(*element, *max_length, *max_capacity, value).map(|cell| rows.push(cell)),
+            } => {
+                array_cell(*element, *max_length, *max_capacity, value).map(|cell| rows.push(cell))
+            }
             Data::FloatVector(col, dim) => {
                 vector::floats(value, *dim, "FloatVector").map(|v| col.extend_from_slice(&v))
             }
@@ -294,7 +310,9 @@ impl<'a> Column<'a> {
                 col.push(bytes);
             }),
         };
-        result.map_err(|expected| ClientError::invalid(path.clone(), format!("{path}: expected {expected}")))
+        result.map_err(|expected| {
+            ClientError::invalid(path.clone(), format!("{path}: expected {expected}"))
+        })
     }
 
     fn finish(self) -> FieldData {
@@ -355,16 +373,31 @@ fn array_cell(
         Value::Float32Array(v) => v.iter().map(|x| Value::Number(*x as f64)).collect(),
         Value::Float64Array(v) | Value::Numbers(v) => v.iter().map(|x| Value::Number(*x)).collect(),
         Value::Int8Array(v) => v.iter().map(|x| Value::Number(*x as f64)).collect(),
-        other => return Err(format!("an array of {}, got {}", type_name(element), describe(other))),
+        other => {
+            return Err(format!(
+                "an array of {}, got {}",
+                type_name(element),
+                describe(other)
+            ))
+        }
     };
     if items.len() > max_capacity {
-        return Err(format!("at most {max_capacity} elements (max_capacity), got {}", items.len()));
+        return Err(format!(
+            "at most {max_capacity} elements (max_capacity), got {}",
+            items.len()
+        ));
     }
     let mut col = Scalars::new(element, max_length)
         .filter(|_| element != DataType::Json)
-        .ok_or_else(|| format!("an element type Milvus supports in arrays, not {}", type_name(element)))?;
+        .ok_or_else(|| {
+            format!(
+                "an element type Milvus supports in arrays, not {}",
+                type_name(element)
+            )
+        })?;
     for (i, item) in items.iter().enumerate() {
-        col.push(element, item).map_err(|e| format!("{e} at element {i}"))?;
+        col.push(element, item)
+            .map_err(|e| format!("{e} at element {i}"))?;
     }
     Ok(col.into_field())
 }
@@ -403,10 +436,20 @@ mod tests {
             ..Default::default()
         };
         let rows = vec![
-            row(vec![("id", Value::Number(1.0)), ("v", Value::Int8Array(vec![-128, 0, 127]))]),
+            row(vec![
+                ("id", Value::Number(1.0)),
+                ("v", Value::Int8Array(vec![-128, 0, 127])),
+            ]),
             row(vec![
                 ("id", Value::Number(2.0)),
-                ("v", Value::Array(vec![Value::Number(-1.0), Value::Number(2.0), Value::Number(3.0)])),
+                (
+                    "v",
+                    Value::Array(vec![
+                        Value::Number(-1.0),
+                        Value::Number(2.0),
+                        Value::Number(3.0),
+                    ]),
+                ),
             ]),
         ];
         let columns = rows_to_columns(&schema, &rows, WriteKind::Insert).unwrap();
@@ -416,7 +459,10 @@ mod tests {
             panic!("not a vector column")
         };
         assert_eq!(vectors.dim, 3);
-        assert_eq!(vectors.data, Some(V::Int8Vector(vec![0x80, 0, 0x7f, 0xff, 2, 3])));
+        assert_eq!(
+            vectors.data,
+            Some(V::Int8Vector(vec![0x80, 0, 0x7f, 0xff, 2, 3]))
+        );
         // On the wire: VectorField { dim = 3 (field 1), int8_vector = bytes (field 7) }.
         let encoded = vectors.encode_to_vec();
         assert_eq!(encoded, vec![0x08, 3, 0x3a, 6, 0x80, 0, 0x7f, 0xff, 2, 3]);
@@ -432,9 +478,16 @@ mod tests {
         };
         let rows = vec![row(vec![
             ("id", Value::Number(1.0)),
-            ("v", Value::Array(vec![Value::Number(0.5), Value::Number(1.0)])),
+            (
+                "v",
+                Value::Array(vec![Value::Number(0.5), Value::Number(1.0)]),
+            ),
         ])];
         let err = rows_to_columns(&schema, &rows, WriteKind::Insert).unwrap_err();
-        assert!(err.to_string().starts_with("data[0].v: expected integers from -128 to 127"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("data[0].v: expected integers from -128 to 127"),
+            "{err}"
+        );
     }
 }
