@@ -43,6 +43,8 @@ for kind in lite3 lite25; do
 done
 MILVUS_TEST_SERVERS="[$(IFS=,; echo "${servers[*]}")]"
 export MILVUS_TEST_SERVERS
+# pymilvus (beside milvus-lite 3.2.2) for the interoperability tests.
+export MILVUS_PYTHON="${MILVUS_CACHE:-$ROOT/.cache}/lite3/bin/python"
 
 step "Rust unit tests"
 cargo test --profile helper --lib --quiet
