@@ -17,6 +17,8 @@ export interface ClientConfig {
   ssl?: boolean
   /** Default deadline of every call: milliseconds, or a string such as `'30s'`. Defaults to 15 s. */
   timeout?: number | string
+  /** How int64 values in rows, search hits and ids come back: `'string'` (default) or `'bigint'`. */
+  int64Output?: 'string' | 'bigint'
 }
 
 /** Per-call options accepted by every request. */
@@ -236,7 +238,12 @@ export interface IndexDescription {
 export interface DescribeIndexResponse { status: ResStatus; index_descriptions: IndexDescription[] }
 export interface ListIndexesResponse { status: ResStatus; indexes: string[] }
 
-/** A row: field name to value. Vectors may be `number[]` or `Float32Array`; Int64 may be `bigint`. */
+/**
+ * A row: field name to value. Float vectors may be `number[]` or `Float32Array`; binary,
+ * float16 and bfloat16 vectors `Buffer`/`Uint8Array` bytes; int8 vectors `Int8Array`; sparse
+ * vectors `{ index: value }`, `{ indices, values }` or `[{ index, value }]`; Int64 may be
+ * `bigint`, a number within ±2^53 or a decimal string.
+ */
 export type RowData = Record<string, unknown>
 
 export interface InsertReq extends CollectionNameReq {
@@ -309,7 +316,14 @@ export interface FlushResult {
   coll_flush_ts: Record<string, string>
 }
 
-export type VectorInput = number[] | Float32Array
+export type VectorInput =
+  | number[]
+  | Float32Array
+  | Int8Array
+  | Uint8Array
+  | Record<number, number>
+  | { indices: number[]; values: number[] }
+  | Array<{ index: number; value: number }>
 
 export interface SearchReq extends CollectionNameReq {
   /** One query vector, or an array of them. */
@@ -333,7 +347,7 @@ export interface SearchReq extends CollectionNameReq {
 
 export interface SearchResultData {
   score: number
-  id: string
+  id: string | bigint
   [field: string]: unknown
 }
 
