@@ -22,7 +22,7 @@ const CONNECT_STATUS_CONNECTED: i32 = 1;
 const CONNECT_STATUS_SHUTDOWN: i32 = 5;
 
 /// The outcome of the connect handshake started by the constructor; `None` while pending.
-type ConnectOutcome = Option<Result<Json, String>>;
+type ConnectOutcome = Option<Result<Json, ClientError>>;
 
 /// A Milvus client. Every method returns a Promise; none throws synchronously.
 #[napi]
@@ -66,7 +66,7 @@ impl MilvusClient {
         let (tx, rx) = watch::channel(None);
         let handshake = conn.clone();
         tokio::spawn(async move {
-            let outcome = connect(&handshake).await.map_err(|e| e.to_string());
+            let outcome = connect(&handshake).await;
             let _ = tx.send(Some(outcome));
         });
         Ok(MilvusClient {
@@ -89,11 +89,8 @@ impl MilvusClient {
                 .clone();
             match outcome {
                 Some(Ok(info)) => Ok(info),
-                Some(Err(message)) => Err(ClientError::Transport {
-                    code: tonic::Code::Unavailable,
-                    message,
-                    cause: None,
-                }),
+                // The original error, so that `code` (e.g. UNAUTHENTICATED) survives.
+                Some(Err(err)) => Err(err),
                 None => Err(ClientError::internal("connect outcome missing")),
             }
         })
