@@ -443,13 +443,15 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** A Milvus client. Every method returns a Promise; none throws synchronously. */
 export declare class MilvusClient {
   /**
-   * `new MilvusClient({ address, token, username, password, database, ssl, timeout })`, or
-   * the legacy `new MilvusClient(address, ssl?, username?, password?)`.
+   * `new MilvusClient({ address, token, username, password, database, ssl, tls, timeout })`,
+   * or the legacy `new MilvusClient(address, ssl?, username?, password?)`.
    *
    * `address` is `host:port`, `http://host:port`, `https://host[:port]` (TLS, port 443 by
    * default) or `host` (port 19530). `token` is an API key or `user:password`. `timeout` is
    * the default deadline of every call in milliseconds (or a string like `'30s'`), 15 s
-   * unless set. Throws only when the configuration itself is unusable (no address).
+   * unless set. `tls` takes `rootCert`, `certChain`, `privateKey` (PEM, or their `*Path`
+   * files), `serverName` and `skipCertCheck`. Throws only when the configuration itself is
+   * unusable (no address, an unreadable or invalid certificate or key).
    */
   constructor(configOrAddress: ClientConfig | string, ssl?: boolean, username?: string, password?: string)
   /**

@@ -172,7 +172,7 @@ describe('users, roles and privileges [milvus 2.3.5]', { skip }, () => {
     }
   });
 
-  it('rejects addPrivilegesToGroup without privileges with INVALID_ARGUMENT', async () => {
+  it('rejects a privilege-group change without privileges with INVALID_ARGUMENT naming privileges', async () => {
     await assert.rejects(root.removePrivilegesFromGroup({ group_name: 'g', privileges: [] }), (err) => err.code === 'INVALID_ARGUMENT' && err.field === 'privileges');
   });
 });

@@ -409,4 +409,50 @@ mod tests {
         let encoded = base64::engine::general_purpose::STANDARD.encode("s3cret-token");
         assert!(!printed.contains(&encoded), "{printed}");
     }
+
+    #[test]
+    fn debug_output_hides_username_password_pair() {
+        let config = Value::Object(vec![
+            ("address".into(), Value::String("https://h:1".into())),
+            (
+                "tls".into(),
+                Value::Object(vec![("skipCertCheck".into(), Value::Bool(true))]),
+            ),
+        ]);
+        let user = Value::String("alice".into());
+        let pass = Value::String("pa55-w0rd".into());
+        let none = Value::Undefined;
+        let conn =
+            Connection::new(Config::from_args(&config, &none, &user, &pass).unwrap()).unwrap();
+        let printed = format!(
+            "{conn:?} {:#?} {:?}",
+            conn.config,
+            conn.request((), DEFAULT_TIMEOUT)
+        );
+        assert!(printed.contains("alice") && printed.contains("skip_cert_check: true"));
+        assert!(!printed.contains("pa55"), "{printed}");
+        let encoded = base64::engine::general_purpose::STANDARD.encode("alice:pa55-w0rd");
+        assert!(!printed.contains(&encoded), "{printed}");
+    }
+
+    #[test]
+    fn tls_options_turn_tls_on_like_the_official_sdk() {
+        let none = Value::Undefined;
+        let with_tls = |tls: Vec<(String, Value)>| {
+            let config = Value::Object(vec![
+                ("address".into(), Value::String("h:1".into())),
+                ("tls".into(), Value::Object(tls)),
+            ]);
+            Config::from_args(&config, &none, &none, &none).map(|c| c.tls)
+        };
+        assert!(!with_tls(vec![("serverName".into(), Value::String("x".into()))]).unwrap());
+        assert!(with_tls(vec![("skipCertCheck".into(), Value::Bool(true))]).unwrap());
+        let missing = with_tls(vec![(
+            "rootCertPath".into(),
+            Value::String("/no/such.pem".into()),
+        )]);
+        assert!(
+            matches!(missing, Err(ClientError::InvalidArgument { field, .. }) if field == "tls.rootCertPath")
+        );
+    }
 }

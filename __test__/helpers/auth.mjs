@@ -32,17 +32,16 @@ export function certFile(server, name) {
   return readFileSync(certPath(server, name));
 }
 
-/** Calls `fn` until it resolves without throwing and `accept(result)` holds, or `ms` pass. */
+/**
+ * Calls `fn` until `accept(outcome)` holds, or `ms` pass; the outcome is what `fn` resolved
+ * with, or the error it rejected with. Returns the last outcome.
+ */
 export async function eventually(fn, accept, ms = 40_000) {
   const start = Date.now();
   let last;
   for (;;) {
-    try {
-      last = await fn();
-      if (accept(last)) return last;
-    } catch (err) {
-      last = err;
-    }
+    last = await fn().catch((err) => err);
+    if (accept(last)) return last;
     if (Date.now() - start > ms) return last;
     await sleep(250);
   }
