@@ -18,10 +18,12 @@ STATE=$(mktemp -d "${TMPDIR:-/tmp}/milvus-native-test.XXXXXX")
 
 cleanup() {
   local rc=$?
+  # Milvus 2.3.5 takes seconds to shut down: stop all servers at once.
   for s in "$STATE"/*/; do
     [[ -d $s ]] || continue
-    if [[ $(basename "$s") == m235-* ]]; then "$M235" stop "$s" || true; else "$SERVER" stop "$s" || true; fi
+    if [[ $(basename "$s") == m235-* ]]; then "$M235" stop "$s" || true; else "$SERVER" stop "$s" || true; fi &
   done
+  wait
   rm -rf "$STATE"
   exit $rc
 }
