@@ -15,10 +15,34 @@ export interface ClientConfig {
   database?: string
   /** Use TLS with the system's root certificates. Implied by an `https://` address. */
   ssl?: boolean
+  /** TLS settings; a CA, a client key or `skipCertCheck` turns TLS on by itself. */
+  tls?: TlsOptions
   /** Default deadline of every call: milliseconds, or a string such as `'30s'`. Defaults to 15 s. */
   timeout?: number | string
   /** How int64 values in rows, search hits and ids come back: `'string'` (default) or `'bigint'`. */
   int64Output?: 'string' | 'bigint'
+}
+
+/** The `tls` client option, named as in the official SDK. Certificates and keys are PEM. */
+export interface TlsOptions {
+  /** CA certificate(s) to trust instead of the system roots. */
+  rootCert?: Buffer | string
+  /** File holding `rootCert`. */
+  rootCertPath?: string
+  /** Client private key for mutual TLS; needs `certChain`. */
+  privateKey?: Buffer | string
+  /** File holding `privateKey`. */
+  privateKeyPath?: string
+  /** Client certificate chain for mutual TLS; needs `privateKey`. */
+  certChain?: Buffer | string
+  /** File holding `certChain`. */
+  certChainPath?: string
+  /** Name the server's certificate is checked against (and sent as SNI) instead of the address's host. */
+  serverName?: string
+  /** Accept any server certificate. For testing only: it gives up protection against impostors. */
+  skipCertCheck?: boolean
+  /** Accepted for compatibility with the official SDK and ignored. */
+  verifyOptions?: Record<string, unknown>
 }
 
 /** Per-call options accepted by every request. */
@@ -362,6 +386,66 @@ export interface SearchResults {
 }
 
 
+// Users, roles and privileges.
+
+export interface CreateUserReq extends GrpcTimeOut { username: string; password: string; description?: string }
+export interface UpdateUserReq extends GrpcTimeOut {
+  username: string
+  /** Required with `newPassword`. */
+  oldPassword?: string
+  newPassword?: string
+  description?: string
+}
+export interface DeleteUserReq extends GrpcTimeOut { username: string }
+export interface ListCredUsersResponse { status: ResStatus; usernames: string[] }
+export interface SelectUserReq extends GrpcTimeOut { username: string; includeRoleInfo?: boolean }
+export interface RoleEntity { name: string; description: string }
+export interface UserEntity { name: string }
+export interface SelectUserResponse {
+  status: ResStatus
+  results: { user: UserEntity | null; roles: RoleEntity[]; description: string }[]
+}
+export interface CreateRoleReq extends GrpcTimeOut { roleName: string; description?: string }
+export interface AlterRoleReq extends GrpcTimeOut { roleName: string; description: string }
+export interface DropRoleReq extends GrpcTimeOut { roleName: string; force_drop?: boolean }
+export interface HasRoleReq extends GrpcTimeOut { roleName: string }
+export interface HasRoleResponse { status: ResStatus; hasRole: boolean }
+export interface ListRoleReq extends GrpcTimeOut { includeUserInfo?: boolean }
+export interface SelectRoleReq extends GrpcTimeOut { roleName: string; includeUserInfo?: boolean }
+export interface SelectRoleResponse {
+  status: ResStatus
+  results: { role: RoleEntity | null; users: UserEntity[] }[]
+}
+export interface AddUserToRoleReq extends GrpcTimeOut { username: string; roleName: string }
+export type RemoveUserFromRoleReq = AddUserToRoleReq
+export interface OperateRolePrivilegeReq extends GrpcTimeOut {
+  roleName: string
+  /** `'Global'`, `'Collection'` or `'User'`. */
+  object: string
+  /** A name, or `'*'` for all. */
+  objectName: string
+  /** e.g. `'Query'`, `'Search'`, `'Insert'`, `'CreateCollection'`. */
+  privilegeName: string
+  db_name?: string
+}
+export interface SelectGrantReq extends GrpcTimeOut { roleName: string; object: string; objectName: string; db_name?: string }
+export interface ListGrantsReq extends GrpcTimeOut { roleName: string; db_name?: string }
+export interface GrantEntity {
+  role: RoleEntity | null
+  object: { name: string } | null
+  object_name: string
+  grantor: { user: UserEntity | null; privilege: { name: string } | null } | null
+  db_name: string
+}
+export interface SelectGrantResponse { status: ResStatus; entities: GrantEntity[] }
+export interface PrivilegeGroupReq extends GrpcTimeOut { group_name: string }
+export interface PrivilegesToGroupReq extends GrpcTimeOut { group_name: string; privileges: string[] }
+export interface ListPrivilegeGroupsResponse {
+  status: ResStatus
+  privilege_groups: { group_name: string; privileges: { name: string }[] }[]
+}
+export interface PrivilegeV2Req extends GrpcTimeOut { role: string; privilege: string; db_name: string; collection_name: string }
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -373,13 +457,15 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** A Milvus client. Every method returns a Promise; none throws synchronously. */
 export declare class MilvusClient {
   /**
-   * `new MilvusClient({ address, token, username, password, database, ssl, timeout })`, or
-   * the legacy `new MilvusClient(address, ssl?, username?, password?)`.
+   * `new MilvusClient({ address, token, username, password, database, ssl, tls, timeout })`,
+   * or the legacy `new MilvusClient(address, ssl?, username?, password?)`.
    *
    * `address` is `host:port`, `http://host:port`, `https://host[:port]` (TLS, port 443 by
    * default) or `host` (port 19530). `token` is an API key or `user:password`. `timeout` is
    * the default deadline of every call in milliseconds (or a string like `'30s'`), 15 s
-   * unless set. Throws only when the configuration itself is unusable (no address).
+   * unless set. `tls` takes `rootCert`, `certChain`, `privateKey` (PEM, or their `*Path`
+   * files), `serverName` and `skipCertCheck`. Throws only when the configuration itself is
+   * unusable (no address, an unreadable or invalid certificate or key).
    */
   constructor(configOrAddress: ClientConfig | string, ssl?: boolean, username?: string, password?: string)
   /**
@@ -473,11 +559,125 @@ export declare class MilvusClient {
   /** Drops the index on `field_name` (or named `index_name`); resolves with the status. */
   dropIndex(data: DropIndexReq): Promise<ResStatus>
   /**
+   * Grants a privilege to a role: `{ roleName, object, objectName, privilegeName,
+   * db_name? }`, e.g. `{ roleName: 'reader', object: 'Collection', objectName: '*',
+   * privilegeName: 'Query' }`. Milvus 2.3 takes 1 to 18 s to apply a grant everywhere.
+   * Resolves with the status.
+   */
+  grantPrivilege(data: OperateRolePrivilegeReq): Promise<ResStatus>
+  /** The same as `grantPrivilege`. */
+  grantRolePrivilege(data: OperateRolePrivilegeReq): Promise<ResStatus>
+  /**
+   * Revokes a privilege from a role; the request is that of `grantPrivilege`. Resolves
+   * with the status.
+   */
+  revokePrivilege(data: OperateRolePrivilegeReq): Promise<ResStatus>
+  /** The same as `revokePrivilege`. */
+  revokeRolePrivilege(data: OperateRolePrivilegeReq): Promise<ResStatus>
+  /**
+   * A role's grants on one object: `{ roleName, object, objectName, db_name? }` →
+   * `{ status, entities: [{ role, object: { name }, object_name, grantor: { user: { name },
+   * privilege: { name } }, db_name }] }`.
+   */
+  selectGrant(data: SelectGrantReq): Promise<SelectGrantResponse>
+  /**
+   * All of a role's grants in one database: `{ roleName, db_name? }`, in the shape of
+   * `selectGrant`. Without `db_name`, the client's database. (The official SDK sends `'*'`
+   * then, which Milvus 2.3 reads as a database named `*`, so it finds nothing there.)
+   */
+  listGrants(data: ListGrantsReq): Promise<SelectGrantResponse>
+  /** Creates a privilege group: `{ group_name }`. Milvus 2.5+. Resolves with the status. */
+  createPrivilegeGroup(data: PrivilegeGroupReq): Promise<ResStatus>
+  /** Drops a privilege group: `{ group_name }`. Milvus 2.5+. Resolves with the status. */
+  dropPrivilegeGroup(data: PrivilegeGroupReq): Promise<ResStatus>
+  /** `{ status, privilege_groups: [{ group_name, privileges: [{ name }] }] }`. Milvus 2.5+. */
+  listPrivilegeGroups(data?: GrpcTimeOut): Promise<ListPrivilegeGroupsResponse>
+  /**
+   * Adds privileges to a group: `{ group_name, privileges: ['Query', ...] }`. Milvus 2.5+.
+   * Resolves with the status.
+   */
+  addPrivilegesToGroup(data: PrivilegesToGroupReq): Promise<ResStatus>
+  /**
+   * Removes privileges from a group: `{ group_name, privileges }`. Milvus 2.5+. Resolves
+   * with the status.
+   */
+  removePrivilegesFromGroup(data: PrivilegesToGroupReq): Promise<ResStatus>
+  /**
+   * Grants a privilege or privilege group: `{ role, privilege, db_name, collection_name }`
+   * (`'*'` for all). Milvus 2.5+. Resolves with the status.
+   */
+  grantPrivilegeV2(data: PrivilegeV2Req): Promise<ResStatus>
+  /**
+   * Revokes what `grantPrivilegeV2` granted; the same request. Milvus 2.5+. Resolves with
+   * the status.
+   */
+  revokePrivilegeV2(data: PrivilegeV2Req): Promise<ResStatus>
+  /** Creates a role: `{ roleName, description? }`. Resolves with the status. */
+  createRole(data: CreateRoleReq): Promise<ResStatus>
+  /**
+   * Changes a role's description: `{ roleName, description }`. Servers before 2.5 answer
+   * `UNIMPLEMENTED`. Resolves with the status.
+   */
+  alterRole(data: AlterRoleReq): Promise<ResStatus>
+  /**
+   * Drops a role: `{ roleName, force_drop? }`. Milvus refuses while the role holds grants
+   * unless `force_drop` is set (on servers that know it). Resolves with the status.
+   */
+  dropRole(data: DropRoleReq): Promise<ResStatus>
+  /** `{ status, hasRole }`: whether a role named `roleName` exists. */
+  hasRole(data: HasRoleReq): Promise<HasRoleResponse>
+  /**
+   * Every role, with its users unless `includeUserInfo` is false:
+   * `{ status, results: [{ role: { name, description }, users: [{ name }] }] }`.
+   */
+  listRoles(data?: ListRoleReq): Promise<SelectRoleResponse>
+  /**
+   * One role and its users: `{ roleName, includeUserInfo? }` → the shape of `listRoles`,
+   * with `results` empty when the role does not exist.
+   */
+  describeRole(data: SelectRoleReq): Promise<SelectRoleResponse>
+  /** The same as `describeRole`. */
+  selectRole(data: SelectRoleReq): Promise<SelectRoleResponse>
+  /** Gives a user a role: `{ username, roleName }`. Resolves with the status. */
+  addUserToRole(data: AddUserToRoleReq): Promise<ResStatus>
+  /** The same as `addUserToRole`. */
+  grantRole(data: AddUserToRoleReq): Promise<ResStatus>
+  /** Takes a role from a user: `{ username, roleName }`. Resolves with the status. */
+  removeUserFromRole(data: RemoveUserFromRoleReq): Promise<ResStatus>
+  /** The same as `removeUserFromRole`. */
+  revokeRole(data: RemoveUserFromRoleReq): Promise<ResStatus>
+  /**
    * Searches with one query vector (`data: number[] | Float32Array`; `results` is a flat
    * array of hits) or several (`data: number[][]`; `results` is an array per query). Each
    * hit is `{ score, id, ...output_fields }`.
    */
   search(data: SearchReq): Promise<SearchResults>
+  /**
+   * Creates a user: `{ username, password, description? }`. The password travels
+   * base64-encoded, as Milvus expects. Resolves with the status.
+   */
+  createUser(data: CreateUserReq): Promise<ResStatus>
+  /**
+   * Changes a user's password and/or description: `{ username, oldPassword, newPassword }`
+   * or `{ username, description }`. Resolves with the status.
+   */
+  updateUser(data: UpdateUserReq): Promise<ResStatus>
+  /** The same as `updateUser`. */
+  updatePassword(data: UpdateUserReq): Promise<ResStatus>
+  /** Deletes a user: `{ username }`. Resolves with the status. */
+  deleteUser(data: DeleteUserReq): Promise<ResStatus>
+  /** The same as `deleteUser`. */
+  dropUser(data: DeleteUserReq): Promise<ResStatus>
+  /** `{ status, usernames }`: every user's name. */
+  listUsers(data?: GrpcTimeOut): Promise<ListCredUsersResponse>
+  /**
+   * A user and their roles: `{ username, includeRoleInfo? }` (role info by default) →
+   * `{ status, results: [{ user: { name }, roles: [{ name, description }], description }] }`;
+   * `results` is empty for an unknown user.
+   */
+  describeUser(data: SelectUserReq): Promise<SelectUserResponse>
+  /** The same as `describeUser`. */
+  selectUser(data: SelectUserReq): Promise<SelectUserResponse>
 }
 
 /** Connection states, as the official SDK numbers them. */

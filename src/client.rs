@@ -23,7 +23,7 @@ const CONNECT_STATUS_CONNECTED: i32 = 1;
 const CONNECT_STATUS_SHUTDOWN: i32 = 5;
 
 /// The outcome of the connect handshake started by the constructor; `None` while pending.
-type ConnectOutcome = Option<Result<Json, String>>;
+type ConnectOutcome = Option<Result<Json, ClientError>>;
 
 /// A Milvus client. Every method returns a Promise; none throws synchronously.
 #[napi]
@@ -34,13 +34,15 @@ pub struct MilvusClient {
 
 #[napi]
 impl MilvusClient {
-    /// `new MilvusClient({ address, token, username, password, database, ssl, timeout })`, or
-    /// the legacy `new MilvusClient(address, ssl?, username?, password?)`.
+    /// `new MilvusClient({ address, token, username, password, database, ssl, tls, timeout })`,
+    /// or the legacy `new MilvusClient(address, ssl?, username?, password?)`.
     ///
     /// `address` is `host:port`, `http://host:port`, `https://host[:port]` (TLS, port 443 by
     /// default) or `host` (port 19530). `token` is an API key or `user:password`. `timeout` is
     /// the default deadline of every call in milliseconds (or a string like `'30s'`), 15 s
-    /// unless set. Throws only when the configuration itself is unusable (no address).
+    /// unless set. `tls` takes `rootCert`, `certChain`, `privateKey` (PEM, or their `*Path`
+    /// files), `serverName` and `skipCertCheck`. Throws only when the configuration itself is
+    /// unusable (no address, an unreadable or invalid certificate or key).
     #[napi(
         constructor,
         async_runtime,
@@ -67,7 +69,7 @@ impl MilvusClient {
         let (tx, rx) = watch::channel(None);
         let handshake = conn.clone();
         tokio::spawn(async move {
-            let outcome = connect(&handshake).await.map_err(|e| e.to_string());
+            let outcome = connect(&handshake).await;
             let _ = tx.send(Some(outcome));
         });
         Ok(MilvusClient {
@@ -90,11 +92,8 @@ impl MilvusClient {
                 .clone();
             match outcome {
                 Some(Ok(info)) => Ok(info),
-                Some(Err(message)) => Err(ClientError::Transport {
-                    code: tonic::Code::Unavailable,
-                    message,
-                    cause: None,
-                }),
+                // The original error, so that `code` (e.g. UNAUTHENTICATED) survives.
+                Some(Err(err)) => Err(err),
                 None => Err(ClientError::internal("connect outcome missing")),
             }
         })

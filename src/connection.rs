@@ -7,12 +7,13 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 use tonic::metadata::{AsciiMetadataValue, MetadataMap};
-use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Channel, Endpoint};
 
 use crate::convert::Int64Output;
 use crate::error::ClientError;
 use crate::proto::milvus::milvus_service_client::MilvusServiceClient;
 use crate::request::parse_duration_ms;
+use crate::tls::TlsOptions;
 use crate::value::Value;
 
 /// Calls without their own `timeout` get this deadline.
@@ -27,6 +28,8 @@ pub struct Config {
     /// `http://host:port` or `https://host:port`.
     pub uri: String,
     pub tls: bool,
+    /// The `tls` option: custom CA, client certificate, server name, skipCertCheck.
+    tls_options: Option<TlsOptions>,
     /// Base64 of the token or of `username:password`; never printed.
     authorization: Option<String>,
     pub username: Option<String>,
@@ -41,6 +44,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("uri", &self.uri)
             .field("tls", &self.tls)
+            .field("tls_options", &self.tls_options)
             .field(
                 "authorization",
                 &self.authorization.as_ref().map(|_| "<redacted>"),
@@ -54,7 +58,7 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
-    /// Reads the config object form `{ address, token, username, password, database, ssl,
+    /// Reads the config object form `{ address, token, username, password, database, ssl, tls,
     /// timeout }`, or the legacy positional form `(address, ssl?, username?, password?)`.
     pub fn from_args(
         first: &Value,
@@ -139,6 +143,11 @@ impl Config {
                 ))
             }
         };
+        let tls_options = match field("tls", &Value::Undefined) {
+            None | Some(Value::Undefined | Value::Null) => None,
+            Some(v) => Some(TlsOptions::from_value(&v)?),
+        };
+        let ssl = ssl || tls_options.as_ref().is_some_and(TlsOptions::enables_tls);
         let (uri, tls) = parse_address(address, ssl)?;
         let authorization = match (token, &username, password) {
             (Some(token), _, _) => Some(token),
@@ -150,6 +159,7 @@ impl Config {
         Ok(Config {
             uri,
             tls,
+            tls_options,
             authorization,
             username,
             database,
@@ -237,18 +247,31 @@ impl Connection {
         })
     }
 
-    fn endpoint(&self) -> Result<Endpoint, ClientError> {
-        let mut endpoint = Endpoint::from_shared(self.config.uri.clone())
+    /// A lazy channel: plaintext through tonic's own connector, TLS through ours.
+    fn channel(&self) -> Result<Channel, ClientError> {
+        // Our connector does the TLS, so tonic always sees an http:// address.
+        let plain_uri = match self.config.uri.strip_prefix("https://") {
+            Some(rest) => format!("http://{rest}"),
+            None => self.config.uri.clone(),
+        };
+        let endpoint = Endpoint::from_shared(plain_uri)
             .map_err(|e| ClientError::invalid_arg("address", format!("a valid address ({e})")))?
             .connect_timeout(self.config.timeout)
             .tcp_nodelay(true)
             .http2_adaptive_window(true);
-        if self.config.tls {
-            endpoint = endpoint
-                .tls_config(ClientTlsConfig::new().with_native_roots())
-                .map_err(|e| ClientError::invalid("tls", format!("tls: {e}")))?;
+        if !self.config.tls {
+            return Ok(endpoint.connect_lazy());
         }
-        Ok(endpoint)
+        let default_options;
+        let options = match &self.config.tls_options {
+            Some(options) => options,
+            None => {
+                default_options = TlsOptions::from_value(&Value::Object(Vec::new()))?;
+                &default_options
+            }
+        };
+        let host = endpoint.uri().host().unwrap_or_default().to_string();
+        Ok(endpoint.connect_with_connector_lazy(options.connector(&host)?))
     }
 
     /// A client on the shared channel. Must run inside the Tokio runtime.
@@ -267,7 +290,7 @@ impl Connection {
         let channel = match &*slot {
             Some(channel) => channel.clone(),
             None => {
-                let channel = self.endpoint()?.connect_lazy();
+                let channel = self.channel()?;
                 *slot = Some(channel.clone());
                 channel
             }
@@ -317,7 +340,7 @@ impl Connection {
                 if !(status.code() == tonic::Code::Cancelled
                     && status.message().contains("Timeout expired")) =>
             {
-                Err(ClientError::from(status).in_method(method))
+                Err(self.explain(ClientError::from(status)).in_method(method))
             }
             Ok(Err(_)) | Err(_) => Err(ClientError::Transport {
                 code: tonic::Code::DeadlineExceeded,
@@ -330,6 +353,33 @@ impl Connection {
             }),
         }
     }
+}
+
+impl Connection {
+    /// A plaintext connection that the server closes without a word is what a TLS port does
+    /// with it; tonic reports that as `CANCELLED` or `UNKNOWN`, which says nothing useful.
+    fn explain(&self, err: ClientError) -> ClientError {
+        match err {
+            ClientError::Transport {
+                code: tonic::Code::Cancelled | tonic::Code::Unknown | tonic::Code::Unavailable,
+                cause: Some(cause),
+                ..
+            } if !self.config.tls && closed_early(&cause) => ClientError::Transport {
+                code: tonic::Code::Unavailable,
+                message: "the server closed the connection without answering; if it expects TLS, \
+                          use an https:// address, ssl: true or the tls option"
+                    .into(),
+                cause: Some(cause),
+            },
+            other => other,
+        }
+    }
+}
+
+fn closed_early(cause: &str) -> bool {
+    ["connection closed", "connection reset", "broken pipe"]
+        .iter()
+        .any(|needle| cause.to_ascii_lowercase().contains(needle))
 }
 
 /// `GetVersion` from `milvus::proto::milvus::GetVersionRequest`, for error messages.
@@ -377,5 +427,51 @@ mod tests {
         assert!(!printed.contains("s3cret"), "{printed}");
         let encoded = base64::engine::general_purpose::STANDARD.encode("s3cret-token");
         assert!(!printed.contains(&encoded), "{printed}");
+    }
+
+    #[test]
+    fn debug_output_hides_username_password_pair() {
+        let config = Value::Object(vec![
+            ("address".into(), Value::String("https://h:1".into())),
+            (
+                "tls".into(),
+                Value::Object(vec![("skipCertCheck".into(), Value::Bool(true))]),
+            ),
+        ]);
+        let user = Value::String("alice".into());
+        let pass = Value::String("pa55-w0rd".into());
+        let none = Value::Undefined;
+        let conn =
+            Connection::new(Config::from_args(&config, &none, &user, &pass).unwrap()).unwrap();
+        let printed = format!(
+            "{conn:?} {:#?} {:?}",
+            conn.config,
+            conn.request((), DEFAULT_TIMEOUT)
+        );
+        assert!(printed.contains("alice") && printed.contains("skip_cert_check: true"));
+        assert!(!printed.contains("pa55"), "{printed}");
+        let encoded = base64::engine::general_purpose::STANDARD.encode("alice:pa55-w0rd");
+        assert!(!printed.contains(&encoded), "{printed}");
+    }
+
+    #[test]
+    fn tls_options_turn_tls_on_like_the_official_sdk() {
+        let none = Value::Undefined;
+        let with_tls = |tls: Vec<(String, Value)>| {
+            let config = Value::Object(vec![
+                ("address".into(), Value::String("h:1".into())),
+                ("tls".into(), Value::Object(tls)),
+            ]);
+            Config::from_args(&config, &none, &none, &none).map(|c| c.tls)
+        };
+        assert!(!with_tls(vec![("serverName".into(), Value::String("x".into()))]).unwrap());
+        assert!(with_tls(vec![("skipCertCheck".into(), Value::Bool(true))]).unwrap());
+        let missing = with_tls(vec![(
+            "rootCertPath".into(),
+            Value::String("/no/such.pem".into()),
+        )]);
+        assert!(
+            matches!(missing, Err(ClientError::InvalidArgument { field, .. }) if field == "tls.rootCertPath")
+        );
     }
 }

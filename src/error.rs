@@ -17,7 +17,7 @@ use crate::status::status_json;
 const NO_MESSAGE: &str = "the call failed";
 
 /// Why a call failed. Messages never contain credentials: requests are not formatted into them.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum ClientError {
     /// The request was refused before anything was sent.
     InvalidArgument { field: String, message: String },
@@ -162,13 +162,26 @@ impl From<tonic::Status> for ClientError {
         // tonic puts the interesting part (refused connection, bad certificate) in the source
         // chain; flatten it into one line.
         let mut chain = Vec::new();
+        let mut tls_failure = None;
         let mut source = status.source();
         while let Some(err) = source {
+            // Our TLS connector's failures already say what happened: they become the message.
+            if let Some(failure) = err.downcast_ref::<crate::tls::TlsFailure>() {
+                tls_failure = Some(failure.0.clone());
+                break;
+            }
             let text = err.to_string();
             if chain.last() != Some(&text) {
                 chain.push(text);
             }
             source = err.source();
+        }
+        if let Some(message) = tls_failure {
+            return ClientError::Transport {
+                code: tonic::Code::Unavailable,
+                message,
+                cause: None,
+            };
         }
         let message = if status.message().is_empty() {
             NO_MESSAGE.to_string()

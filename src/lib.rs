@@ -10,11 +10,16 @@ mod data;
 mod enums;
 mod error;
 mod index;
+mod logging;
 mod output;
+mod privilege;
 mod request;
+mod role;
 mod schema;
 mod search;
 mod status;
+mod tls;
+mod user;
 mod value;
 
 pub use client::MilvusClient;

@@ -15,10 +15,34 @@ export interface ClientConfig {
   database?: string
   /** Use TLS with the system's root certificates. Implied by an `https://` address. */
   ssl?: boolean
+  /** TLS settings; a CA, a client key or `skipCertCheck` turns TLS on by itself. */
+  tls?: TlsOptions
   /** Default deadline of every call: milliseconds, or a string such as `'30s'`. Defaults to 15 s. */
   timeout?: number | string
   /** How int64 values in rows, search hits and ids come back: `'string'` (default) or `'bigint'`. */
   int64Output?: 'string' | 'bigint'
+}
+
+/** The `tls` client option, named as in the official SDK. Certificates and keys are PEM. */
+export interface TlsOptions {
+  /** CA certificate(s) to trust instead of the system roots. */
+  rootCert?: Buffer | string
+  /** File holding `rootCert`. */
+  rootCertPath?: string
+  /** Client private key for mutual TLS; needs `certChain`. */
+  privateKey?: Buffer | string
+  /** File holding `privateKey`. */
+  privateKeyPath?: string
+  /** Client certificate chain for mutual TLS; needs `privateKey`. */
+  certChain?: Buffer | string
+  /** File holding `certChain`. */
+  certChainPath?: string
+  /** Name the server's certificate is checked against (and sent as SNI) instead of the address's host. */
+  serverName?: string
+  /** Accept any server certificate. For testing only: it gives up protection against impostors. */
+  skipCertCheck?: boolean
+  /** Accepted for compatibility with the official SDK and ignored. */
+  verifyOptions?: Record<string, unknown>
 }
 
 /** Per-call options accepted by every request. */
@@ -361,3 +385,63 @@ export interface SearchResults {
   all_search_count?: string
 }
 
+
+// Users, roles and privileges.
+
+export interface CreateUserReq extends GrpcTimeOut { username: string; password: string; description?: string }
+export interface UpdateUserReq extends GrpcTimeOut {
+  username: string
+  /** Required with `newPassword`. */
+  oldPassword?: string
+  newPassword?: string
+  description?: string
+}
+export interface DeleteUserReq extends GrpcTimeOut { username: string }
+export interface ListCredUsersResponse { status: ResStatus; usernames: string[] }
+export interface SelectUserReq extends GrpcTimeOut { username: string; includeRoleInfo?: boolean }
+export interface RoleEntity { name: string; description: string }
+export interface UserEntity { name: string }
+export interface SelectUserResponse {
+  status: ResStatus
+  results: { user: UserEntity | null; roles: RoleEntity[]; description: string }[]
+}
+export interface CreateRoleReq extends GrpcTimeOut { roleName: string; description?: string }
+export interface AlterRoleReq extends GrpcTimeOut { roleName: string; description: string }
+export interface DropRoleReq extends GrpcTimeOut { roleName: string; force_drop?: boolean }
+export interface HasRoleReq extends GrpcTimeOut { roleName: string }
+export interface HasRoleResponse { status: ResStatus; hasRole: boolean }
+export interface ListRoleReq extends GrpcTimeOut { includeUserInfo?: boolean }
+export interface SelectRoleReq extends GrpcTimeOut { roleName: string; includeUserInfo?: boolean }
+export interface SelectRoleResponse {
+  status: ResStatus
+  results: { role: RoleEntity | null; users: UserEntity[] }[]
+}
+export interface AddUserToRoleReq extends GrpcTimeOut { username: string; roleName: string }
+export type RemoveUserFromRoleReq = AddUserToRoleReq
+export interface OperateRolePrivilegeReq extends GrpcTimeOut {
+  roleName: string
+  /** `'Global'`, `'Collection'` or `'User'`. */
+  object: string
+  /** A name, or `'*'` for all. */
+  objectName: string
+  /** e.g. `'Query'`, `'Search'`, `'Insert'`, `'CreateCollection'`. */
+  privilegeName: string
+  db_name?: string
+}
+export interface SelectGrantReq extends GrpcTimeOut { roleName: string; object: string; objectName: string; db_name?: string }
+export interface ListGrantsReq extends GrpcTimeOut { roleName: string; db_name?: string }
+export interface GrantEntity {
+  role: RoleEntity | null
+  object: { name: string } | null
+  object_name: string
+  grantor: { user: UserEntity | null; privilege: { name: string } | null } | null
+  db_name: string
+}
+export interface SelectGrantResponse { status: ResStatus; entities: GrantEntity[] }
+export interface PrivilegeGroupReq extends GrpcTimeOut { group_name: string }
+export interface PrivilegesToGroupReq extends GrpcTimeOut { group_name: string; privileges: string[] }
+export interface ListPrivilegeGroupsResponse {
+  status: ResStatus
+  privilege_groups: { group_name: string; privileges: { name: string }[] }[]
+}
+export interface PrivilegeV2Req extends GrpcTimeOut { role: string; privilege: string; db_name: string; collection_name: string }

@@ -13,7 +13,9 @@ use std::time::Instant;
 
 fn batch(start: i64, rows: usize, dim: usize) -> InsertRequest {
     let ids: Vec<i64> = (start..start + rows as i64).collect();
-    let vectors: Vec<f32> = (0..rows * dim).map(|i| (i % 1000) as f32 / 1000.0).collect();
+    let vectors: Vec<f32> = (0..rows * dim)
+        .map(|i| (i % 1000) as f32 / 1000.0)
+        .collect();
     InsertRequest {
         collection_name: "bench".into(),
         num_rows: rows as u32,
@@ -32,7 +34,9 @@ fn batch(start: i64, rows: usize, dim: usize) -> InsertRequest {
                 field_name: "vector".into(),
                 field: Some(field_data::Field::Vectors(VectorField {
                     dim: dim as i64,
-                    data: Some(vector_field::Data::FloatVector(FloatArray { data: vectors })),
+                    data: Some(vector_field::Data::FloatVector(FloatArray {
+                        data: vectors,
+                    })),
                     ..Default::default()
                 })),
                 ..Default::default()

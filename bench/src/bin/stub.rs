@@ -35,7 +35,10 @@ fn success() -> Option<Status> {
 }
 
 fn param(params: &[KeyValuePair], key: &str) -> Option<usize> {
-    params.iter().find(|kv| kv.key == key).and_then(|kv| kv.value.parse().ok())
+    params
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.parse().ok())
 }
 
 fn columns(ids: Vec<i64>, dim: usize) -> Vec<FieldData> {
@@ -56,7 +59,9 @@ fn columns(ids: Vec<i64>, dim: usize) -> Vec<FieldData> {
             field_name: "vector".into(),
             field: Some(field_data::Field::Vectors(VectorField {
                 dim: dim as i64,
-                data: Some(vector_field::Data::FloatVector(FloatArray { data: vectors })),
+                data: Some(vector_field::Data::FloatVector(FloatArray {
+                    data: vectors,
+                })),
                 ..Default::default()
             })),
             ..Default::default()
@@ -163,7 +168,9 @@ impl MilvusService for Stub {
             results: Some(SearchResultData {
                 num_queries: nq as i64,
                 top_k: topk as i64,
-                scores: (0..n).map(|i| 1.0 - (i % topk) as f32 / topk as f32).collect(),
+                scores: (0..n)
+                    .map(|i| 1.0 - (i % topk) as f32 / topk as f32)
+                    .collect(),
                 ids: Some(IDs {
                     id_field: Some(i_ds::IdField::IntId(LongArray {
                         data: (0..n as i64).collect(),
@@ -212,7 +219,10 @@ impl MilvusService for Stub {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let port: u16 = args.next().ok_or("usage: milvus-stub PORT [DIM]")?.parse()?;
+    let port: u16 = args
+        .next()
+        .ok_or("usage: milvus-stub PORT [DIM]")?
+        .parse()?;
     let dim: usize = args.next().map(|d| d.parse()).transpose()?.unwrap_or(768);
     let stub = Stub {
         dim,
@@ -231,4 +241,3 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     Ok(())
 }
-
