@@ -9,7 +9,7 @@ use std::time::Duration;
 use tonic::metadata::{AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Channel, Endpoint};
 
-use crate::convert::Int64Output;
+use crate::convert::{Int64Output, ReadOptions};
 use crate::error::ClientError;
 use crate::proto::milvus::milvus_service_client::MilvusServiceClient;
 use crate::request::parse_duration_ms;
@@ -37,6 +37,8 @@ pub struct Config {
     pub timeout: Duration,
     /// How int64 values in rows, hits and ids are returned.
     pub int64: Int64Output,
+    /// Float vectors in rows come back as `Float32Array` rather than `number[]`.
+    pub typed_vectors: bool,
 }
 
 impl fmt::Debug for Config {
@@ -53,11 +55,20 @@ impl fmt::Debug for Config {
             .field("database", &self.database)
             .field("timeout", &self.timeout)
             .field("int64", &self.int64)
+            .field("typed_vectors", &self.typed_vectors)
             .finish()
     }
 }
 
 impl Config {
+    /// How query and search rows are rendered for this client.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            int64: self.int64,
+            typed_vectors: self.typed_vectors,
+        }
+    }
+
     /// Reads the config object form `{ address, token, username, password, database, ssl, tls,
     /// timeout }`, or the legacy positional form `(address, ssl?, username?, password?)`.
     pub fn from_args(
@@ -143,6 +154,17 @@ impl Config {
                 ))
             }
         };
+        let typed_vectors = match field("vectorOutput", &Value::Undefined) {
+            None => false,
+            Some(Value::String(s)) if s == "array" => false,
+            Some(Value::String(s)) if s == "typed" => true,
+            Some(other) => {
+                return Err(ClientError::invalid_arg(
+                    "vectorOutput",
+                    format!("'array' or 'typed', got {}", crate::request::describe(&other)),
+                ))
+            }
+        };
         let tls_options = match field("tls", &Value::Undefined) {
             None | Some(Value::Undefined | Value::Null) => None,
             Some(v) => Some(TlsOptions::from_value(&v)?),
@@ -165,6 +187,7 @@ impl Config {
             database,
             timeout,
             int64,
+            typed_vectors,
         })
     }
 }

@@ -285,10 +285,10 @@ async fn delete(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError>
 /// `pk in [1, 2]` or `pk in ["a", "b"]`, from `ids` checked against the primary key's type.
 fn ids_expr(schema: &CollectionSchema, ids: &Value) -> Result<String, ClientError> {
     let pk = primary_field(schema)?;
-    let items: Vec<Value> = match ids {
-        Value::Array(items) => items.clone(),
-        one @ (Value::Number(_) | Value::String(_) | Value::BigInt(_)) => vec![one.clone()],
-        other => {
+    let items: Vec<Value> = match (ids, ids.items()) {
+        (_, Some(items)) => items.into_owned(),
+        (one @ (Value::Number(_) | Value::String(_) | Value::BigInt(_)), None) => vec![one.clone()],
+        (other, None) => {
             return Err(ClientError::invalid_arg(
                 "ids",
                 format!("an array of primary keys, got {}", other.kind()),
@@ -379,7 +379,7 @@ async fn query_rows(
         })
         .await?;
     let status = status_or_default(res.status);
-    let columns = Columns::new(&res.fields_data, conn.config.int64);
+    let columns = Columns::new(&res.fields_data, conn.config.read_options());
     let rows: Vec<Out> = if crate::error::is_failure(&status) {
         Vec::new()
     } else {

@@ -2,6 +2,7 @@
 //!
 //! One file per Milvus concept; the `#[napi]` methods of `MilvusClient` are spread over them.
 
+mod bulk;
 mod client;
 mod collection;
 mod connection;

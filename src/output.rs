@@ -3,6 +3,7 @@
 //! Small responses are written with `serde_json::json!` and converted; rows of query and
 //! search results are built as [`Out`] directly, so that int64 cells can become `bigint`.
 
+use crate::bulk::{self, Bulk};
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 use std::ptr;
@@ -15,6 +16,8 @@ pub enum Out {
     Number(f64),
     String(String),
     BigInt(i64),
+    /// A float vector: a `number[]`, or a `Float32Array` when `typed`.
+    Floats(Vec<f32>, bool),
     Array(Vec<Out>),
     /// Properties in insertion order.
     Object(Vec<(String, Out)>),
@@ -76,6 +79,27 @@ impl ToNapiValue for Out {
     }
 }
 
+/// A `Float32Array` holding a copy of `values`.
+unsafe fn float32_array(env: sys::napi_env, values: &[f32]) -> napi::Result<sys::napi_value> {
+    let bytes = std::mem::size_of_val(values);
+    let mut data: *mut std::ffi::c_void = ptr::null_mut();
+    let mut buffer = ptr::null_mut();
+    check(sys::napi_create_arraybuffer(env, bytes, &mut data, &mut buffer))?;
+    if bytes > 0 {
+        ptr::copy_nonoverlapping(values.as_ptr().cast::<u8>(), data.cast::<u8>(), bytes);
+    }
+    let mut out = ptr::null_mut();
+    check(sys::napi_create_typedarray(
+        env,
+        sys::TypedarrayType::float32_array,
+        values.len(),
+        buffer,
+        0,
+        &mut out,
+    ))?;
+    Ok(out)
+}
+
 unsafe fn create(env: sys::napi_env, val: &Out) -> napi::Result<sys::napi_value> {
     let mut out = ptr::null_mut();
     match val {
@@ -84,19 +108,31 @@ unsafe fn create(env: sys::napi_env, val: &Out) -> napi::Result<sys::napi_value>
         Out::Number(n) => check(sys::napi_create_double(env, *n, &mut out))?,
         Out::String(s) => out = string(env, s)?,
         Out::BigInt(n) => check(sys::napi_create_bigint_int64(env, *n, &mut out))?,
+        Out::Floats(values, typed) => {
+            let typed_array = float32_array(env, values)?;
+            out = if *typed {
+                typed_array
+            } else {
+                match bulk::call(env, Bulk::ToArray, typed_array) {
+                    Some(array) => array,
+                    None => {
+                        let numbers = values.iter().map(|x| Out::Number(*x as f64)).collect();
+                        create(env, &Out::Array(numbers))?
+                    }
+                }
+            };
+        }
         Out::Array(items) => {
-            check(sys::napi_create_array_with_length(
-                env,
-                items.len(),
-                &mut out,
-            ))?;
+            check(sys::napi_create_array_with_length(env, items.len(), &mut out))?;
             for (i, item) in items.iter().enumerate() {
-                check(sys::napi_set_element(
-                    env,
-                    out,
-                    i as u32,
-                    create(env, item)?,
-                ))?;
+                // A scope per element keeps the handles of large results from piling up; the
+                // element stays alive through the array.
+                let mut scope = ptr::null_mut();
+                check(sys::napi_open_handle_scope(env, &mut scope))?;
+                let set = create(env, item)
+                    .and_then(|v| check(sys::napi_set_element(env, out, i as u32, v)));
+                check(sys::napi_close_handle_scope(env, scope))?;
+                set?;
             }
         }
         Out::Object(props) => {

@@ -141,7 +141,7 @@ async fn search(conn: Arc<Connection>, args: Value) -> Result<Out, ClientError> 
         })));
     }
     let int64 = conn.config.int64;
-    let columns = Columns::new(&data.fields_data, int64);
+    let columns = Columns::new(&data.fields_data, conn.config.read_options());
     let mut per_query = Vec::with_capacity(nq);
     let mut offset = 0usize;
     for q in 0..nq {

@@ -9,6 +9,7 @@ use napi::{sys, Env};
 use std::ffi::c_void;
 use std::ptr;
 
+use crate::bulk::{self, Bulk};
 use crate::error::ClientError;
 
 /// A JS value copied out of the V8 heap.
@@ -34,6 +35,10 @@ pub enum Value {
     /// Functions and symbols: kept only so an error can name them.
     Other(&'static str),
 }
+
+/// Number arrays at least this long are copied through a typed array in one call; shorter ones
+/// stay `Value::Array`, element by element.
+const BULK_MIN_LEN: u32 = 16;
 
 /// Nesting deeper than this is refused rather than risking the JS thread's stack.
 const MAX_DEPTH: usize = 64;
@@ -63,6 +68,20 @@ impl Value {
             Value::Numbers(_) => "a typed array",
             Value::Other(kind) => kind,
         }
+    }
+
+    /// The elements of an array, or of a typed array as numbers; `None` for anything else.
+    /// Long number arrays arrive as `Float64Array`, so list-reading code goes through this.
+    pub fn items(&self) -> Option<std::borrow::Cow<'_, [Value]>> {
+        use std::borrow::Cow;
+        let numbers = |it: &mut dyn Iterator<Item = f64>| Cow::Owned(it.map(Value::Number).collect());
+        Some(match self {
+            Value::Array(items) => Cow::Borrowed(items.as_slice()),
+            Value::Float64Array(v) | Value::Numbers(v) => numbers(&mut v.iter().copied()),
+            Value::Float32Array(v) => numbers(&mut v.iter().map(|x| *x as f64)),
+            Value::Int8Array(v) => numbers(&mut v.iter().map(|x| *x as f64)),
+            _ => return None,
+        })
     }
 
     /// True for `undefined` and `null`, which request objects treat as "not given".
@@ -233,11 +252,25 @@ unsafe fn read_object(
     if flag {
         let mut len = 0u32;
         check(sys::napi_get_array_length(env, v, &mut len))?;
+        if len >= BULK_MIN_LEN && first_is_number(env, v)? {
+            if let Some(numbers) = bulk::call(env, Bulk::ToFloat64, v) {
+                let mut kind = 0;
+                check(sys::napi_typeof(env, numbers, &mut kind))?;
+                if kind == sys::ValueType::napi_object {
+                    return read_typed_array(env, numbers);
+                }
+            }
+        }
         let mut items = Vec::with_capacity(len as usize);
         for i in 0..len {
+            // A scope per element keeps the handles of a large array from piling up.
+            let mut scope = ptr::null_mut();
+            check(sys::napi_open_handle_scope(env, &mut scope))?;
             let mut item = ptr::null_mut();
-            check(sys::napi_get_element(env, v, i, &mut item))?;
-            items.push(read(env, item, depth + 1)?);
+            let result = check(sys::napi_get_element(env, v, i, &mut item))
+                .and_then(|_| read(env, item, depth + 1));
+            check(sys::napi_close_handle_scope(env, scope))?;
+            items.push(result?);
         }
         return Ok(Value::Array(items));
     }
@@ -264,6 +297,14 @@ unsafe fn read_object(
         props.push((name, read(env, item, depth + 1)?));
     }
     Ok(Value::Object(props))
+}
+
+unsafe fn first_is_number(env: sys::napi_env, v: sys::napi_value) -> Result<bool, ClientError> {
+    let mut first = ptr::null_mut();
+    check(sys::napi_get_element(env, v, 0, &mut first))?;
+    let mut kind = 0;
+    check(sys::napi_typeof(env, first, &mut kind))?;
+    Ok(kind == sys::ValueType::napi_number)
 }
 
 unsafe fn read_typed_array(env: sys::napi_env, v: sys::napi_value) -> Result<Value, ClientError> {

@@ -7,7 +7,7 @@ mod read;
 pub mod vector;
 mod write;
 
-pub use read::{Columns, Int64Output};
+pub use read::{Columns, Int64Output, ReadOptions};
 pub use write::{rows_to_columns, WriteKind};
 
 /// Name of the hidden JSON field that holds dynamic (schema-less) keys.

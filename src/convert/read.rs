@@ -26,10 +26,18 @@ impl Int64Output {
     }
 }
 
+/// How values of a reply are returned to JS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    pub int64: Int64Output,
+    /// Float, float16 and bfloat16 vectors as `Float32Array` instead of `number[]`.
+    pub typed_vectors: bool,
+}
+
 /// Read access to the columns of a reply, one row at a time.
 pub struct Columns<'a> {
     columns: Vec<Column<'a>>,
-    int64: Int64Output,
+    options: ReadOptions,
 }
 
 struct Column<'a> {
@@ -39,7 +47,7 @@ struct Column<'a> {
 }
 
 impl<'a> Columns<'a> {
-    pub fn new(fields: &'a [FieldData], int64: Int64Output) -> Self {
+    pub fn new(fields: &'a [FieldData], options: ReadOptions) -> Self {
         let columns = fields
             .iter()
             .map(|field| {
@@ -61,7 +69,7 @@ impl<'a> Columns<'a> {
                 Column { field, compact }
             })
             .collect();
-        Columns { columns, int64 }
+        Columns { columns, options }
     }
 
     /// Number of rows.
@@ -87,7 +95,7 @@ impl<'a> Columns<'a> {
                 None => Some(i),
             };
             let value = match index.filter(|_| valid) {
-                Some(index) => cell(f, index, self.int64),
+                Some(index) => cell(f, index, self.options),
                 None => Out::Null,
             };
             if f.is_dynamic && flatten_dynamic {
@@ -141,10 +149,10 @@ fn scalar_len(s: &ScalarField) -> usize {
     }
 }
 
-fn cell(f: &FieldData, i: usize, int64: Int64Output) -> Out {
+fn cell(f: &FieldData, i: usize, options: ReadOptions) -> Out {
     match &f.field {
-        Some(field_data::Field::Scalars(s)) => scalar_cell(s, i, int64),
-        Some(field_data::Field::Vectors(v)) => vector_cell(v, i),
+        Some(field_data::Field::Scalars(s)) => scalar_cell(s, i, options.int64),
+        Some(field_data::Field::Vectors(v)) => vector_cell(v, i, options.typed_vectors),
         _ => Out::Null,
     }
 }
@@ -172,7 +180,7 @@ fn scalar_cell(s: &ScalarField, i: usize, int64: Int64Output) -> Out {
     }
 }
 
-fn vector_cell(v: &VectorFieldRef, i: usize) -> Out {
+fn vector_cell(v: &VectorFieldRef, i: usize, typed: bool) -> Out {
     use vector_field::Data as V;
     let dim = v.dim.max(0) as usize;
     let numbers = |it: &mut dyn Iterator<Item = f64>| Out::Array(it.map(Out::Number).collect());
@@ -182,16 +190,14 @@ fn vector_cell(v: &VectorFieldRef, i: usize) -> Out {
         Some(V::FloatVector(a)) => a
             .data
             .get(i * dim..(i + 1) * dim)
-            .map_or(Out::Null, |s| numbers(&mut s.iter().map(|x| *x as f64))),
+            .map_or(Out::Null, |s| Out::Floats(s.to_vec(), typed)),
         Some(V::BinaryVector(b)) => {
             slice(b, dim / 8).map_or(Out::Null, |s| numbers(&mut s.iter().map(|x| *x as f64)))
         }
-        Some(V::Float16Vector(b)) => slice(b, dim * 2).map_or(Out::Null, |s| {
-            numbers(&mut half_to_f32(&s, false).into_iter().map(f64::from))
-        }),
-        Some(V::Bfloat16Vector(b)) => slice(b, dim * 2).map_or(Out::Null, |s| {
-            numbers(&mut half_to_f32(&s, true).into_iter().map(f64::from))
-        }),
+        Some(V::Float16Vector(b)) => slice(b, dim * 2)
+            .map_or(Out::Null, |s| Out::Floats(half_to_f32(&s, false), typed)),
+        Some(V::Bfloat16Vector(b)) => slice(b, dim * 2)
+            .map_or(Out::Null, |s| Out::Floats(half_to_f32(&s, true), typed)),
         Some(V::Int8Vector(b)) => slice(b, dim).map_or(Out::Null, |s| {
             numbers(&mut s.iter().map(|x| *x as i8 as f64))
         }),

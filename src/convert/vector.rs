@@ -50,9 +50,9 @@ pub fn floats(value: &Value, dim: usize, what: &str) -> Result<Vec<f32>, Expecte
 /// A binary vector of `dim` bits: `dim / 8` bytes as a `Buffer`/`Uint8Array` or numbers 0–255.
 pub fn binary(value: &Value, dim: usize) -> Result<Vec<u8>, Expected> {
     let bytes = dim / 8;
-    let out: Vec<u8> = match value {
-        Value::Bytes(b) => b.clone(),
-        Value::Array(items) => items
+    let out: Vec<u8> = match (value, value.items()) {
+        (Value::Bytes(b), _) => b.clone(),
+        (_, Some(items)) => items
             .iter()
             .map(|x| match x {
                 Value::Number(n) if n.fract() == 0.0 && (0.0..=255.0).contains(n) => Ok(*n as u8),
@@ -62,7 +62,7 @@ pub fn binary(value: &Value, dim: usize) -> Result<Vec<u8>, Expected> {
                 )),
             })
             .collect::<Result<_, _>>()?,
-        other => {
+        (other, None) => {
             return Err(format!(
                 "a BinaryVector of {bytes} bytes (dim / 8) as a Buffer or number[], got {}",
                 describe(other)
@@ -133,9 +133,9 @@ pub fn half_to_f32(bytes: &[u8], bfloat: bool) -> Vec<f32> {
 
 /// An Int8Vector: an `Int8Array`, or integers from -128 to 127 (never rounded).
 pub fn int8(value: &Value, dim: usize) -> Result<Vec<u8>, Expected> {
-    let out: Vec<u8> = match value {
-        Value::Int8Array(v) => v.iter().map(|x| *x as u8).collect(),
-        Value::Array(items) => items
+    let out: Vec<u8> = match (value, value.items()) {
+        (Value::Int8Array(v), _) => v.iter().map(|x| *x as u8).collect(),
+        (_, Some(items)) => items
             .iter()
             .map(|x| match x {
                 Value::Number(n) if n.fract() == 0.0 && (-128.0..=127.0).contains(n) => {
@@ -147,7 +147,7 @@ pub fn int8(value: &Value, dim: usize) -> Result<Vec<u8>, Expected> {
                 )),
             })
             .collect::<Result<_, _>>()?,
-        other => {
+        (other, None) => {
             return Err(format!(
                 "an Int8Vector of {dim} values (Int8Array or number[]), got {}",
                 describe(other)
@@ -228,7 +228,12 @@ pub fn sparse(value: &Value) -> Result<(Vec<u8>, Option<u32>), Expected> {
                 }
             }
         }
-        Value::Float32Array(f) => pairs.extend(f.iter().enumerate().filter(|(_, x)| **x != 0.0).map(|(i, x)| (i as u32, *x))),
+        // A dense array: every element is an entry, zeros included (as with `number[]`).
+        Value::Float32Array(_) | Value::Float64Array(_) | Value::Numbers(_) => {
+            for (i, v) in value.items().unwrap_or_default().iter().enumerate() {
+                pairs.push((i as u32, number(v)?));
+            }
+        }
         other => {
             return Err(format!(
                 "a sparse vector ({{ index: value }}, {{ indices, values }}, [{{ index, value }}] or an array), got {}",
