@@ -53,7 +53,11 @@ unsafe fn compile(env: sys::napi_env, source: &str) -> Option<sys::napi_ref> {
 
 /// Calls one of the functions on `arg`; `None` when it could not run (the caller then takes
 /// the slow path, so this never fails a request by itself).
-pub unsafe fn call(env: sys::napi_env, which: Bulk, arg: sys::napi_value) -> Option<sys::napi_value> {
+pub unsafe fn call(
+    env: sys::napi_env,
+    which: Bulk,
+    arg: sys::napi_value,
+) -> Option<sys::napi_value> {
     let reference = COMPILED.with(|cell| {
         let mut cell = cell.borrow_mut();
         if cell.as_ref().is_none_or(|c| c.env != env) {
@@ -73,6 +77,13 @@ pub unsafe fn call(env: sys::napi_env, which: Bulk, arg: sys::napi_value) -> Opt
     let mut undefined = ptr::null_mut();
     ok(sys::napi_get_undefined(env, &mut undefined))?;
     let mut result = ptr::null_mut();
-    ok(sys::napi_call_function(env, undefined, function, 1, &arg, &mut result))?;
+    ok(sys::napi_call_function(
+        env,
+        undefined,
+        function,
+        1,
+        &arg,
+        &mut result,
+    ))?;
     Some(result)
 }

@@ -6,7 +6,8 @@ use napi::Env;
 use napi_derive::napi;
 use prost::Message;
 use serde_json::{json, Map, Value as Json};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::client::MilvusClient;
@@ -121,6 +122,7 @@ impl MilvusClient {
     ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
+            conn.schemas.forget(&req);
             let message = DropCollectionRequest {
                 db_name: req.db_name()?,
                 collection_name: req.str("collection_name")?,
@@ -262,6 +264,7 @@ impl MilvusClient {
     ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
+            conn.schemas.clear();
             let message = RenameCollectionRequest {
                 db_name: req.db_name()?,
                 old_name: req.str("collection_name")?,
@@ -295,17 +298,94 @@ pub async fn describe(
     .await
 }
 
-/// The schema of a collection that must exist (for insert, search, query).
+/// A described collection: what writes, searches and id lookups need to know about it.
+#[derive(Debug, PartialEq)]
+pub struct CollectionInfo {
+    pub schema: CollectionSchema,
+    /// The collection's default consistency level.
+    pub consistency: i32,
+}
+
+/// Schemas of the collections this client used, so that a search or an insert costs one call
+/// rather than two. An entry is dropped when this client drops, renames or creates the
+/// collection; a call that fails with a cached schema re-describes the collection and, if the
+/// schema changed under us (another client recreated it), runs once more.
+#[derive(Debug, Default)]
+pub struct SchemaCache(Mutex<HashMap<(String, String), Arc<CollectionInfo>>>);
+
+impl SchemaCache {
+    fn key(req: &Req<'_>) -> Result<(String, String), ClientError> {
+        Ok((req.db_name()?, req.str("collection_name")?))
+    }
+
+    fn get(&self, key: &(String, String)) -> Option<Arc<CollectionInfo>> {
+        self.0.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: (String, String), info: Arc<CollectionInfo>) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(key, info);
+        }
+    }
+
+    /// Forgets every collection (after a rename, which touches two names).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.0.lock() {
+            map.clear();
+        }
+    }
+
+    /// Forgets the collection named in `req`.
+    pub fn forget(&self, req: &Req<'_>) {
+        if let (Ok(key), Ok(mut map)) = (Self::key(req), self.0.lock()) {
+            map.remove(&key);
+        }
+    }
+}
+
+/// The schema of a collection that must exist (for insert, search, query by ids), from the
+/// cache when this client has described it before.
 pub async fn schema_of(
     conn: &Connection,
     req: &Req<'_>,
-) -> Result<(CollectionSchema, i32), ClientError> {
+) -> Result<Arc<CollectionInfo>, ClientError> {
+    let key = SchemaCache::key(req)?;
+    match conn.schemas.get(&key) {
+        Some(info) => Ok(info),
+        None => describe_fresh(conn, req).await,
+    }
+}
+
+/// Describes the collection again; returns the new description only when it differs from
+/// `stale`, so that a caller retries only when the retry can change the outcome.
+pub async fn refreshed_schema(
+    conn: &Connection,
+    req: &Req<'_>,
+    stale: &CollectionInfo,
+) -> Result<Option<Arc<CollectionInfo>>, ClientError> {
+    let fresh = describe_fresh(conn, req).await?;
+    Ok((*fresh != *stale).then_some(fresh))
+}
+
+async fn describe_fresh(
+    conn: &Connection,
+    req: &Req<'_>,
+) -> Result<Arc<CollectionInfo>, ClientError> {
     let res = describe(conn, req).await?;
-    ensure_success(&status_or_default(res.status))?;
+    let status = status_or_default(res.status);
+    if crate::error::is_failure(&status) {
+        conn.schemas.forget(req);
+        return Err(ClientError::Server(status));
+    }
     let schema = res
         .schema
         .ok_or_else(|| ClientError::internal("DescribeCollection returned no schema"))?;
-    Ok((schema, res.consistency_level))
+    let info = Arc::new(CollectionInfo {
+        schema,
+        consistency: res.consistency_level,
+    });
+    conn.schemas.put(SchemaCache::key(req)?, info.clone());
+    Ok(info)
 }
 
 fn describe_json(res: DescribeCollectionResponse) -> Json {
@@ -528,6 +608,7 @@ async fn create_collection(conn: Arc<Connection>, args: Value) -> Result<Json, C
         (fields, dynamic, indexes)
     };
     validate_schema(&fields)?;
+    conn.schemas.forget(&req);
     let schema = CollectionSchema {
         name: name.clone(),
         description: req.opt_str("description")?.unwrap_or_default(),

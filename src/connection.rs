@@ -161,7 +161,10 @@ impl Config {
             Some(other) => {
                 return Err(ClientError::invalid_arg(
                     "vectorOutput",
-                    format!("'array' or 'typed', got {}", crate::request::describe(&other)),
+                    format!(
+                        "'array' or 'typed', got {}",
+                        crate::request::describe(&other)
+                    ),
                 ))
             }
         };
@@ -235,6 +238,8 @@ fn parse_address(address: &str, ssl: bool) -> Result<(String, bool), ClientError
 /// One tonic channel per client, created lazily on the first call and cloned per call.
 pub struct Connection {
     pub config: Config,
+    /// Schemas of collections this client has used.
+    pub schemas: crate::collection::SchemaCache,
     metadata: MetadataMap,
     channel: Mutex<Option<Channel>>,
     closed: std::sync::atomic::AtomicBool,
@@ -264,6 +269,7 @@ impl Connection {
         }
         Ok(Connection {
             config,
+            schemas: Default::default(),
             metadata,
             channel: Mutex::new(None),
             closed: Default::default(),

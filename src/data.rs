@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value as Json};
 use std::sync::Arc;
 
 use crate::client::MilvusClient;
-use crate::collection::{parse_consistency, schema_of};
+use crate::collection::{parse_consistency, refreshed_schema, schema_of};
 use crate::connection::Connection;
 use crate::convert::{rows_to_columns, Columns, Int64Output, WriteKind};
 use crate::error::ClientError;
@@ -200,13 +200,49 @@ async fn write(conn: Arc<Connection>, args: Value, kind: WriteKind) -> Result<Js
             ))
         }
     };
-    let (schema, _) = schema_of(&conn, &req).await?;
-    let fields_data = rows_to_columns(&schema, rows, kind)?;
+    let info = schema_of(&conn, &req).await?;
+    let mut result = write_once(&conn, &req, &info.schema, rows, kind).await;
+    if needs_fresh_schema(&result) {
+        if let Some(fresh) = refreshed_schema(&conn, &req, &info).await? {
+            result = write_once(&conn, &req, &fresh.schema, rows, kind).await;
+        }
+    }
+    Ok(mutation_json(result?))
+}
+
+/// True when a write or search may have failed because the cached schema is out of date.
+pub fn needs_fresh_schema<T: HasStatus>(result: &Result<T, ClientError>) -> bool {
+    match result {
+        Err(ClientError::InvalidArgument { .. }) => true,
+        Ok(reply) => crate::error::is_failure(&reply.status()),
+        Err(_) => false,
+    }
+}
+
+/// Replies that carry a Milvus status.
+pub trait HasStatus {
+    fn status(&self) -> crate::proto::common::Status;
+}
+
+impl HasStatus for MutationResult {
+    fn status(&self) -> crate::proto::common::Status {
+        status_or_default(self.status.clone())
+    }
+}
+
+async fn write_once(
+    conn: &Connection,
+    req: &Req<'_>,
+    schema: &CollectionSchema,
+    rows: &[Value],
+    kind: WriteKind,
+) -> Result<MutationResult, ClientError> {
+    let fields_data = rows_to_columns(schema, rows, kind)?;
     let num_rows = rows.len() as u32;
     let (db_name, collection_name) = (req.db_name()?, req.str("collection_name")?);
     let partition_name = req.opt_str("partition_name")?.unwrap_or_default();
     let timeout = req.timeout()?;
-    let res = match kind {
+    match kind {
         WriteKind::Insert => {
             let message = InsertRequest {
                 db_name,
@@ -221,7 +257,7 @@ async fn write(conn: Arc<Connection>, args: Value, kind: WriteKind) -> Result<Js
                 timeout,
                 |mut c, r| async move { c.insert(r).await },
             )
-            .await?
+            .await
         }
         WriteKind::Upsert => {
             let message = UpsertRequest {
@@ -237,10 +273,9 @@ async fn write(conn: Arc<Connection>, args: Value, kind: WriteKind) -> Result<Js
                 timeout,
                 |mut c, r| async move { c.upsert(r).await },
             )
-            .await?
+            .await
         }
-    };
-    Ok(mutation_json(res))
+    }
 }
 
 async fn delete(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError> {
@@ -255,8 +290,8 @@ async fn delete(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError>
         }
         _ => match req.get("ids") {
             Some(ids) => {
-                let (schema, _) = schema_of(&conn, &req).await?;
-                ids_expr(&schema, ids)?
+                let info = schema_of(&conn, &req).await?;
+                ids_expr(&info.schema, ids)?
             }
             None => {
                 return Err(ClientError::invalid_arg(
@@ -342,7 +377,7 @@ async fn query_rows(
             ))
         }
         _ => match req.get("ids") {
-            Some(ids) => ids_expr(&schema_of(conn, req).await?.0, ids)?,
+            Some(ids) => ids_expr(&schema_of(conn, req).await?.schema, ids)?,
             None => String::new(),
         },
     };

@@ -84,7 +84,12 @@ unsafe fn float32_array(env: sys::napi_env, values: &[f32]) -> napi::Result<sys:
     let bytes = std::mem::size_of_val(values);
     let mut data: *mut std::ffi::c_void = ptr::null_mut();
     let mut buffer = ptr::null_mut();
-    check(sys::napi_create_arraybuffer(env, bytes, &mut data, &mut buffer))?;
+    check(sys::napi_create_arraybuffer(
+        env,
+        bytes,
+        &mut data,
+        &mut buffer,
+    ))?;
     if bytes > 0 {
         ptr::copy_nonoverlapping(values.as_ptr().cast::<u8>(), data.cast::<u8>(), bytes);
     }
@@ -123,7 +128,11 @@ unsafe fn create(env: sys::napi_env, val: &Out) -> napi::Result<sys::napi_value>
             };
         }
         Out::Array(items) => {
-            check(sys::napi_create_array_with_length(env, items.len(), &mut out))?;
+            check(sys::napi_create_array_with_length(
+                env,
+                items.len(),
+                &mut out,
+            ))?;
             for (i, item) in items.iter().enumerate() {
                 // A scope per element keeps the handles of large results from piling up; the
                 // element stays alive through the array.

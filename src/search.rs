@@ -8,16 +8,17 @@ use serde_json::{json, Value as Json};
 use std::sync::Arc;
 
 use crate::client::MilvusClient;
-use crate::collection::{parse_consistency, schema_of};
+use crate::collection::{parse_consistency, refreshed_schema, schema_of, CollectionInfo};
 use crate::connection::Connection;
 use crate::convert::{vector, Columns};
 use crate::data::id_at;
+use crate::data::{needs_fresh_schema, HasStatus};
 use crate::error::{is_failure, ClientError};
 use crate::output::Out;
 use crate::proto::common::{
     DslType, KeyValuePair, PlaceholderGroup, PlaceholderType, PlaceholderValue,
 };
-use crate::proto::milvus::SearchRequest;
+use crate::proto::milvus::{SearchRequest, SearchResults};
 use crate::proto::schema::{CollectionSchema, DataType, FieldSchema};
 use crate::request::{describe, param_string, Req};
 use crate::schema::{dim_of, is_vector, type_name};
@@ -50,8 +51,32 @@ async fn search(conn: Arc<Connection>, args: Value) -> Result<Out, ClientError> 
     let data = req.any(&["data", "vector", "vectors"]).ok_or_else(|| {
         ClientError::invalid_arg("data", "a query vector or an array of query vectors")
     })?;
-    let (schema, collection_consistency) = schema_of(&conn, &req).await?;
-    let field = anns_field(&schema, &req)?;
+    let info = schema_of(&conn, &req).await?;
+    let mut result = search_once(&conn, &req, &info, data).await;
+    if needs_fresh_schema(&result) {
+        if let Some(fresh) = refreshed_schema(&conn, &req, &info).await? {
+            result = search_once(&conn, &req, &fresh, data).await;
+        }
+    }
+    let (res, nq) = result?;
+    hits_json(&conn, res, nq)
+}
+
+impl HasStatus for (SearchResults, usize) {
+    fn status(&self) -> crate::proto::common::Status {
+        status_or_default(self.0.status.clone())
+    }
+}
+
+/// Validates the query against `info` and sends it; returns the reply and the query count.
+async fn search_once(
+    conn: &Connection,
+    req: &Req<'_>,
+    info: &CollectionInfo,
+    data: &Value,
+) -> Result<(SearchResults, usize), ClientError> {
+    let (schema, collection_consistency) = (&info.schema, info.consistency);
+    let field = anns_field(schema, req)?;
     let (placeholder, nq) = placeholder_group(field, data)?;
     let limit = match req.opt_int("limit", 1, 16_384)? {
         Some(n) => n,
@@ -129,6 +154,11 @@ async fn search(conn: Arc<Connection>, args: Value) -> Result<Out, ClientError> 
             c.search(r).await
         })
         .await?;
+    Ok((res, nq))
+}
+
+/// `{ status, results, ... }`: hits flat for one query, an array per query otherwise.
+fn hits_json(conn: &Connection, res: SearchResults, nq: usize) -> Result<Out, ClientError> {
     let status = status_or_default(res.status);
     let data = res.results.unwrap_or_default();
     if is_failure(&status) || data.scores.is_empty() {

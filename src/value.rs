@@ -74,7 +74,8 @@ impl Value {
     /// Long number arrays arrive as `Float64Array`, so list-reading code goes through this.
     pub fn items(&self) -> Option<std::borrow::Cow<'_, [Value]>> {
         use std::borrow::Cow;
-        let numbers = |it: &mut dyn Iterator<Item = f64>| Cow::Owned(it.map(Value::Number).collect());
+        let numbers =
+            |it: &mut dyn Iterator<Item = f64>| Cow::Owned(it.map(Value::Number).collect());
         Some(match self {
             Value::Array(items) => Cow::Borrowed(items.as_slice()),
             Value::Float64Array(v) | Value::Numbers(v) => numbers(&mut v.iter().copied()),

@@ -194,10 +194,12 @@ fn vector_cell(v: &VectorFieldRef, i: usize, typed: bool) -> Out {
         Some(V::BinaryVector(b)) => {
             slice(b, dim / 8).map_or(Out::Null, |s| numbers(&mut s.iter().map(|x| *x as f64)))
         }
-        Some(V::Float16Vector(b)) => slice(b, dim * 2)
-            .map_or(Out::Null, |s| Out::Floats(half_to_f32(&s, false), typed)),
-        Some(V::Bfloat16Vector(b)) => slice(b, dim * 2)
-            .map_or(Out::Null, |s| Out::Floats(half_to_f32(&s, true), typed)),
+        Some(V::Float16Vector(b)) => {
+            slice(b, dim * 2).map_or(Out::Null, |s| Out::Floats(half_to_f32(&s, false), typed))
+        }
+        Some(V::Bfloat16Vector(b)) => {
+            slice(b, dim * 2).map_or(Out::Null, |s| Out::Floats(half_to_f32(&s, true), typed))
+        }
         Some(V::Int8Vector(b)) => slice(b, dim).map_or(Out::Null, |s| {
             numbers(&mut s.iter().map(|x| *x as i8 as f64))
         }),
