@@ -122,7 +122,7 @@ async fn search_once(
             ))
         }
     }
-    let consistency = parse_consistency(&req)?;
+    let consistency = parse_consistency(req)?;
     let expr = match req.any(&["filter", "expr"]) {
         None => String::new(),
         Some(Value::String(s)) => s.clone(),
