@@ -245,6 +245,41 @@ eachServer('every data type', (server) => {
     }
   });
 
+  it('returns float vectors as Float32Array when the client asks for typed vectors', async () => {
+    const name = fresh('typed');
+    await collection(client, name, [{ name: 'vector', data_type: DataType.FloatVector, dim: 3 }]);
+    const typedClient = clientFor(server, { vectorOutput: 'typed' });
+    try {
+      await typedClient.insert({ collection_name: name, data: [{ id: 1, vector: [0.5, -1, 2] }] });
+      const [row] = (await typedClient.query({ collection_name: name, filter: 'id > 0', output_fields: ['vector'] })).data;
+      assert.ok(row.vector instanceof Float32Array);
+      assert.deepEqual([...row.vector], [0.5, -1, 2]);
+    } finally {
+      await typedClient.closeConnection();
+    }
+  });
+
+  it('assembles large query results over several turns of the event loop, in order', async () => {
+    const name = fresh('large');
+    await collection(client, name, [
+      { name: 'label', data_type: DataType.VarChar, max_length: 16 },
+      { name: 'vector', data_type: DataType.FloatVector, dim: 4 },
+    ]);
+    const data = Array.from({ length: 5000 }, (_, i) => ({ id: i + 1, label: `r${i + 1}`, vector: [i, -i, i / 2, 1] }));
+    for (let i = 0; i < data.length; i += 1000) await client.insert({ collection_name: name, data: data.slice(i, i + 1000) });
+    let turns = 0;
+    const ticker = setInterval(() => { turns += 1; }, 0);
+    const res = await client.query({ collection_name: name, filter: 'id > 0', output_fields: ['label', 'vector'], limit: 5000 });
+    clearInterval(ticker);
+    assert.equal(res.data.length, 5000);
+    const byKey = new Map(res.data.map((r) => [r.id, r]));
+    for (const i of [1, 2048, 2049, 4097, 5000]) {
+      assert.equal(byKey.get(String(i)).label, `r${i}`);
+      assert.deepEqual(byKey.get(String(i)).vector, [i - 1, -(i - 1), (i - 1) / 2, 1]);
+    }
+    assert.ok(turns >= 1);
+  });
+
   it('refuses an unknown int64Output option', () => {
     assert.throws(() => clientFor(server, { int64Output: 'number' }), { code: 'INVALID_ARGUMENT', message: /int64Output/ });
   });

@@ -16,16 +16,38 @@ const TO_FLOAT64: &str = "(function (a) { const n = a.length; const t = new Floa
 const TO_ARRAY: &str = "(function (t) { const n = t.length; const a = new Array(n); \
      for (let i = 0; i < n; i++) a[i] = t[i]; return a; })";
 
+/// Builds the row objects of a query reply from its columns and stores them as
+/// `response[key]`. Float vector columns arrive as one `Float32Array` of `n * dim` values.
+/// Large results are built 2,048 rows per turn of the event loop, so that other callbacks run
+/// in between; the result is then a Promise of `response`, which the method's Promise adopts.
+const ASSEMBLE: &str = "(function (response, key, names, columns, dims, typed, n) { \
+     const rows = new Array(n); const width = names.length; \
+     const build = (start, end) => { for (let i = start; i < end; i++) { const row = {}; \
+       for (let c = 0; c < width; c++) { const d = dims[c], col = columns[c]; \
+         if (d === 0) { row[names[c]] = col[i]; } \
+         else if (typed[c]) { row[names[c]] = col.slice(i * d, i * d + d); } \
+         else { const v = new Array(d), o = i * d; for (let j = 0; j < d; j++) v[j] = col[o + j]; row[names[c]] = v; } } \
+       rows[i] = row; } }; \
+     const CHUNK = 2048; \
+     if (n <= CHUNK) { build(0, n); response[key] = rows; return response; } \
+     return new Promise((resolve, reject) => { let start = 0; \
+       const step = () => { try { const end = Math.min(n, start + CHUNK); build(start, end); start = end; \
+         if (start < n) { setImmediate(step); } else { response[key] = rows; resolve(response); } } \
+         catch (e) { reject(e); } }; \
+       step(); }); })";
+
 #[derive(Clone, Copy)]
 pub enum Bulk {
     ToFloat64,
     ToArray,
+    Assemble,
 }
 
 struct Compiled {
     env: sys::napi_env,
     to_float64: sys::napi_ref,
     to_array: sys::napi_ref,
+    assemble: sys::napi_ref,
 }
 
 thread_local! {
@@ -58,6 +80,15 @@ pub unsafe fn call(
     which: Bulk,
     arg: sys::napi_value,
 ) -> Option<sys::napi_value> {
+    call_with(env, which, &[arg])
+}
+
+/// Calls one of the functions with several arguments.
+pub unsafe fn call_with(
+    env: sys::napi_env,
+    which: Bulk,
+    args: &[sys::napi_value],
+) -> Option<sys::napi_value> {
     let reference = COMPILED.with(|cell| {
         let mut cell = cell.borrow_mut();
         if cell.as_ref().is_none_or(|c| c.env != env) {
@@ -65,11 +96,13 @@ pub unsafe fn call(
                 env,
                 to_float64: compile(env, TO_FLOAT64)?,
                 to_array: compile(env, TO_ARRAY)?,
+                assemble: compile(env, ASSEMBLE)?,
             });
         }
         cell.as_ref().map(|c| match which {
             Bulk::ToFloat64 => c.to_float64,
             Bulk::ToArray => c.to_array,
+            Bulk::Assemble => c.assemble,
         })
     })?;
     let mut function = ptr::null_mut();
@@ -81,8 +114,8 @@ pub unsafe fn call(
         env,
         undefined,
         function,
-        1,
-        &arg,
+        args.len(),
+        args.as_ptr(),
         &mut result,
     ))?;
     Some(result)

@@ -20,6 +20,9 @@ use crate::value::Value;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Port used when an address names none and TLS is off.
 const DEFAULT_PORT: u16 = 19530;
+/// HTTP/2 flow-control windows: memory is only used while data is in flight.
+const STREAM_WINDOW_BYTES: u32 = 16 << 20;
+const CONNECTION_WINDOW_BYTES: u32 = 32 << 20;
 /// Replies (query results with vectors) can be large; gRPC's 4 MiB default is too small.
 const MAX_MESSAGE_BYTES: usize = 2 * 1024 * 1024 * 1024 - 1;
 
@@ -287,7 +290,10 @@ impl Connection {
             .map_err(|e| ClientError::invalid_arg("address", format!("a valid address ({e})")))?
             .connect_timeout(self.config.timeout)
             .tcp_nodelay(true)
-            .http2_adaptive_window(true);
+            // Large windows let a 50 MB reply (a query with vectors) or request (an insert
+            // batch) stream without waiting on flow-control round trips.
+            .initial_stream_window_size(STREAM_WINDOW_BYTES)
+            .initial_connection_window_size(CONNECTION_WINDOW_BYTES);
         if !self.config.tls {
             return Ok(endpoint.connect_lazy());
         }

@@ -11,7 +11,7 @@ use crate::collection::{parse_consistency, refreshed_schema, schema_of};
 use crate::connection::Connection;
 use crate::convert::{rows_to_columns, Columns, Int64Output, WriteKind};
 use crate::error::ClientError;
-use crate::output::Out;
+use crate::output::{Out, Table, TableColumn};
 use crate::proto::common::KeyValuePair;
 use crate::proto::milvus::{
     DeleteRequest, FlushRequest, InsertRequest, MutationResult, QueryRequest, UpsertRequest,
@@ -128,22 +128,23 @@ impl MilvusClient {
     ) -> napi::Result<PromiseRaw<'env, Out>> {
         self.run(env, data, |conn, args| async move {
             let req = Req::new(&args)?;
-            let (status, rows) = query_rows(&conn, &req, Some(vec!["count(*)".into()])).await?;
+            let (status, table) = query_rows(&conn, &req, Some(vec!["count(*)".into()])).await?;
             crate::status::ensure_success(&status)?;
-            let count =
-                match rows.first() {
-                    Some(Out::Object(props)) => props
-                        .iter()
-                        .find(|(k, _)| k == "count(*)")
-                        .and_then(|(_, v)| match v {
-                            Out::String(s) => s.parse::<f64>().ok(),
-                            Out::BigInt(n) => Some(*n as f64),
-                            Out::Number(n) => Some(*n),
-                            _ => None,
-                        }),
-                    _ => None,
-                }
-                .ok_or_else(|| ClientError::internal("the count(*) query returned no count"))?;
+            let cell = table
+                .columns
+                .iter()
+                .find(|(name, _)| name == "count(*)")
+                .and_then(|(_, column)| match column {
+                    TableColumn::Cells(cells) => cells.first(),
+                    TableColumn::Floats { .. } => None,
+                });
+            let count = match cell {
+                Some(Out::String(s)) => s.parse::<f64>().ok(),
+                Some(Out::BigInt(n)) => Some(*n as f64),
+                Some(Out::Number(n)) => Some(*n),
+                _ => None,
+            }
+            .ok_or_else(|| ClientError::internal("the count(*) query returned no count"))?;
             Ok(json!({ "status": status_json(&status), "data": count }))
         })
     }
@@ -367,7 +368,7 @@ async fn query_rows(
     conn: &Connection,
     req: &Req<'_>,
     output: Option<Vec<String>>,
-) -> Result<(crate::proto::common::Status, Vec<Out>), ClientError> {
+) -> Result<(crate::proto::common::Status, Table), ClientError> {
     let expr = match req.any(&["filter", "expr"]) {
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
         Some(other) if !matches!(other, Value::String(_)) => {
@@ -414,26 +415,25 @@ async fn query_rows(
         })
         .await?;
     let status = status_or_default(res.status);
-    let columns = Columns::new(&res.fields_data, conn.config.read_options());
-    let rows: Vec<Out> = if crate::error::is_failure(&status) {
-        Vec::new()
+    let table = if crate::error::is_failure(&status) {
+        Table {
+            rows: 0,
+            columns: Vec::new(),
+        }
     } else {
-        (0..columns.len())
-            .map(|i| {
-                let mut row = Vec::with_capacity(res.fields_data.len());
-                columns.write_row(i, &mut row, false);
-                Out::Object(row)
-            })
-            .collect()
+        let mut fields = res.fields_data;
+        Columns::take_table(&mut fields, conn.config.read_options())
     };
-    Ok((status, rows))
+    Ok((status, table))
 }
 
 /// `{ status, data: rows }`.
-fn rows_response(status: &crate::proto::common::Status, rows: Vec<Out>) -> Out {
-    let mut out = Out::from(json!({ "status": status_json(status) }));
-    out.set("data", Out::Array(rows));
-    out
+fn rows_response(status: &crate::proto::common::Status, table: Table) -> Out {
+    Out::WithRows {
+        response: Box::new(Out::from(json!({ "status": status_json(status) }))),
+        key: "data".into(),
+        table,
+    }
 }
 
 /// `{ status, IDs, succ_index, err_index, acknowledged, insert_cnt, ... }`, counts as strings.

@@ -4,7 +4,7 @@
 use serde_json::Value as Json;
 
 use super::vector::{half_to_f32, sparse_pairs};
-use crate::output::Out;
+use crate::output::{Out, Table, TableColumn};
 use crate::proto::schema::{field_data, scalar_field, vector_field, FieldData, ScalarField};
 
 /// How int64 values are returned to JS.
@@ -84,20 +84,68 @@ impl<'a> Columns<'a> {
             .unwrap_or(0)
     }
 
+    /// The value of row `i` in `column`: `null` where the row has none.
+    fn value_at(&self, column: &Column, i: usize) -> Out {
+        let f = column.field;
+        let valid = f.valid_data.is_empty() || f.valid_data.get(i).copied().unwrap_or(false);
+        let index = match &column.compact {
+            Some(map) => map.get(i).copied().flatten(),
+            None => Some(i),
+        };
+        match index.filter(|_| valid) {
+            Some(index) => cell(f, index, self.options),
+            None => Out::Null,
+        }
+    }
+
+    /// The rows as columns, for JS to assemble (query results): dense float vector columns
+    /// are moved out of `fields` as one block of numbers; everything else becomes a value per
+    /// row. `$meta` stays nested.
+    pub fn take_table(fields: &mut [FieldData], options: ReadOptions) -> Table {
+        let rows = Columns::new(fields, options).len();
+        let mut floats: Vec<Option<(Vec<f32>, usize)>> = Vec::with_capacity(fields.len());
+        for f in fields.iter_mut() {
+            let dense = f.valid_data.is_empty();
+            floats.push(match &mut f.field {
+                Some(field_data::Field::Vectors(v)) if dense && v.dim > 0 => match &mut v.data {
+                    Some(vector_field::Data::FloatVector(a))
+                        if a.data.len() == rows * v.dim as usize =>
+                    {
+                        Some((std::mem::take(&mut a.data), v.dim as usize))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            });
+        }
+        let reader = Columns::new(fields, options);
+        let columns = reader
+            .columns
+            .iter()
+            .zip(floats)
+            .map(|(column, taken)| {
+                let values = match taken {
+                    Some((data, dim)) => TableColumn::Floats {
+                        data,
+                        dim,
+                        typed: options.typed_vectors,
+                    },
+                    None => {
+                        TableColumn::Cells((0..rows).map(|i| reader.value_at(column, i)).collect())
+                    }
+                };
+                (column.field.field_name.clone(), values)
+            })
+            .collect();
+        Table { rows, columns }
+    }
+
     /// Appends row `i` to `out`. `flatten_dynamic` spreads `$meta` keys into the row (search
     /// hits); otherwise `$meta` stays nested (query rows), as in the official SDK.
     pub fn write_row(&self, i: usize, out: &mut Vec<(String, Out)>, flatten_dynamic: bool) {
         for column in &self.columns {
             let f = column.field;
-            let valid = f.valid_data.is_empty() || f.valid_data.get(i).copied().unwrap_or(false);
-            let index = match &column.compact {
-                Some(map) => map.get(i).copied().flatten(),
-                None => Some(i),
-            };
-            let value = match index.filter(|_| valid) {
-                Some(index) => cell(f, index, self.options),
-                None => Out::Null,
-            };
+            let value = self.value_at(column, i);
             if f.is_dynamic && flatten_dynamic {
                 if let Out::Object(extra) = value {
                     for (k, v) in extra {
