@@ -179,6 +179,33 @@ eachServer('inserting and reading rows', (server) => {
     });
   }
 
+  it('writes large batches of plain-array vectors without modifying the rows', async () => {
+    const data = Array.from({ length: 2500 }, (_, i) => ({ id: `${i + 1}`, vector: Array.from({ length: 32 }, (_, d) => (d === i % 32 ? 1 : 0)) }));
+    const big = uniqueName('bigbatch');
+    await client.createCollection({ collection_name: big, dimension: 32, id_type: DataType.VarChar });
+    try {
+      const res = await client.insert({ collection_name: big, data });
+      assert.equal(res.insert_cnt, '2500');
+      assert.ok(Array.isArray(data[0].vector), 'the caller\'s rows keep their arrays');
+      const got = await client.get({ collection_name: big, ids: ['1777'], output_fields: ['vector'] });
+      assert.deepEqual(got.data[0].vector, data[1776].vector);
+      const bad = data.map((row) => ({ ...row }));
+      bad[1800] = { id: 'x', vector: [1, 2, 3] };
+      await assert.rejects(client.upsert({ collection_name: big, data: bad }), {
+        code: 'INVALID_ARGUMENT',
+        message: /data\[1800\]\.vector: expected a FloatVector of 32 numbers/,
+      });
+      const mixed = data.map((row) => ({ ...row }));
+      mixed[0] = { id: 'y', vector: [1, 'two', ...Array(30).fill(0)] };
+      await assert.rejects(client.insert({ collection_name: big, data: mixed }), {
+        code: 'INVALID_ARGUMENT',
+        message: /data\[0\]\.vector: expected a FloatVector of 32 numbers.*'two'/,
+      });
+    } finally {
+      await client.dropCollection({ collection_name: big });
+    }
+  });
+
   it('rejects an empty insert', async () => {
     await assert.rejects(client.insert({ collection_name: name, data: [] }), { code: 'INVALID_ARGUMENT', field: 'data' });
   });

@@ -123,6 +123,7 @@ if (ONLY !== 'lite') {
     ['search-seq', { dim, searches: 1_000 }],
     ['search-par', { dim, parallel: 32, parallelSearches: 3_000 }],
     ['query', { dim, queryRows: 16_384 }],
+    ['query-typed', { dim, queryRows: 16_384 }],
   ];
   all.push(...(await suite('stub', stub, plan)));
   const raw = [];

@@ -3,7 +3,7 @@
 //
 //   node scenario.mjs <native|official> <scenario> <address> [json options]
 //
-// Scenarios: insert-arrays, insert-f32, search-seq, search-par, query, startup.
+// Scenarios: insert-arrays, insert-f32, search-seq, search-par, query, query-typed, startup.
 import { createRequire } from 'node:module';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
@@ -51,7 +51,8 @@ async function main() {
     return { wall_ms: wall, cpu_ms: process.cpuUsage().user / 1e3 + process.cpuUsage().system / 1e3 };
   }
   const { MilvusClient } = require(MODULE);
-  const c = new MilvusClient({ address, timeout: 600_000 });
+  // query-typed: the opt-in Float32Array vectors (the official SDK ignores the option).
+  const c = new MilvusClient({ address, timeout: 600_000, vectorOutput: scenario === 'query-typed' ? 'typed' : 'array' });
   await c.connectPromise;
   let result;
   if (scenario === 'insert-arrays' || scenario === 'insert-f32') {
@@ -103,7 +104,7 @@ async function main() {
       await Promise.all(Array.from({ length: options.parallel }, worker));
     });
     result.qps = options.parallelSearches / (result.wall_ms / 1e3);
-  } else if (scenario === 'query') {
+  } else if (scenario === 'query' || scenario === 'query-typed') {
     result = await measure(async () => {
       const res = await c.query({ collection_name, filter: 'id >= 0', output_fields: ['id', 'vector'], limit: options.queryRows });
       if (res.data.length !== options.queryRows || res.data[0].vector.length !== options.dim) {

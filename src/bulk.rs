@@ -36,11 +36,36 @@ const ASSEMBLE: &str = "(function (response, key, names, columns, dims, typed, n
          catch (e) { reject(e); } }; \
        step(); }); })";
 
+/// Copies the rows of a large write, turning their number arrays into `Float64Array`s (or
+/// `Float32Array`s for the FloatVector fields named in `floatFields`, which are sent as f32), 500
+/// rows per turn of the event loop, then calls `client[method]` with the copied rows (which
+/// then reads fast). Rows the copy cannot improve are passed on as they are, so validation
+/// errors still name them. The user's rows are never modified. The second call carries a
+/// hidden (non-enumerable) `__milvusNativePrepared` mark, so it is never prepared again.
+const PREPARE: &str = "(function (client, method, request, rows, floatFields) { const PREPARED = '__milvusNativePrepared'; \
+     const out = new Array(rows.length); let i = 0; \
+     const convert = (v, f32) => { const n = v.length, t = f32 ? new Float32Array(n) : new Float64Array(n); \
+       for (let j = 0; j < n; j++) { const x = v[j]; if (typeof x !== 'number') return v; t[j] = x; } return t; }; \
+     return new Promise((resolve, reject) => { \
+       const step = () => { try { const end = Math.min(rows.length, i + 500); \
+         for (; i < end; i++) { const r = rows[i]; \
+           if (r === null || typeof r !== 'object' || Array.isArray(r)) { out[i] = r; continue; } \
+           const c = {}; for (const k in r) { const v = r[k]; \
+             c[k] = Array.isArray(v) && v.length >= 16 && typeof v[0] === 'number' ? convert(v, floatFields.includes(k)) : v; } \
+           out[i] = c; } \
+         if (i < rows.length) { setImmediate(step); } \
+         else { const next = Object.assign({}, request, { data: out }); delete next.fields_data; \
+           Object.defineProperty(next, PREPARED, { value: true }); \
+           resolve(client[method](next)); } } \
+         catch (e) { reject(e); } }; \
+       step(); }); })";
+
 #[derive(Clone, Copy)]
 pub enum Bulk {
     ToFloat64,
     ToArray,
     Assemble,
+    Prepare,
 }
 
 struct Compiled {
@@ -48,6 +73,7 @@ struct Compiled {
     to_float64: sys::napi_ref,
     to_array: sys::napi_ref,
     assemble: sys::napi_ref,
+    prepare: sys::napi_ref,
 }
 
 thread_local! {
@@ -97,12 +123,14 @@ pub unsafe fn call_with(
                 to_float64: compile(env, TO_FLOAT64)?,
                 to_array: compile(env, TO_ARRAY)?,
                 assemble: compile(env, ASSEMBLE)?,
+                prepare: compile(env, PREPARE)?,
             });
         }
         cell.as_ref().map(|c| match which {
             Bulk::ToFloat64 => c.to_float64,
             Bulk::ToArray => c.to_array,
             Bulk::Assemble => c.assemble,
+            Bulk::Prepare => c.prepare,
         })
     })?;
     let mut function = ptr::null_mut();

@@ -328,6 +328,20 @@ impl SchemaCache {
         }
     }
 
+    /// Names of the FloatVector fields of a cached collection; empty when not cached.
+    pub fn float_vector_fields(&self, db: &str, name: &str) -> Vec<String> {
+        self.get(&(db.to_string(), name.to_string()))
+            .map(|info| {
+                info.schema
+                    .fields
+                    .iter()
+                    .filter(|f| f.data_type == DataType::FloatVector as i32)
+                    .map(|f| f.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Forgets every collection (after a rename, which touches two names).
     pub fn clear(&self) {
         if let Ok(mut map) = self.0.lock() {

@@ -1,6 +1,6 @@
 //! Writes and reads of rows: insert, upsert, delete, get, query, count and flush.
 
-use napi::bindgen_prelude::{PromiseRaw, Unknown};
+use napi::bindgen_prelude::{PromiseRaw, This, Unknown};
 use napi::Env;
 use napi_derive::napi;
 use serde_json::{json, Map, Value as Json};
@@ -34,8 +34,13 @@ impl MilvusClient {
     pub fn insert<'env>(
         &self,
         env: &'env Env,
+        this: This,
         data: Option<Unknown>,
     ) -> napi::Result<PromiseRaw<'env, Out>> {
+        if let Some(promise) = prepare_large_write(env, &self.conn, &this, "insert", data.as_ref())
+        {
+            return Ok(promise);
+        }
         self.run(env, data, |conn, args| write(conn, args, WriteKind::Insert))
     }
 
@@ -47,8 +52,13 @@ impl MilvusClient {
     pub fn upsert<'env>(
         &self,
         env: &'env Env,
+        this: This,
         data: Option<Unknown>,
     ) -> napi::Result<PromiseRaw<'env, Out>> {
+        if let Some(promise) = prepare_large_write(env, &self.conn, &this, "upsert", data.as_ref())
+        {
+            return Ok(promise);
+        }
         self.run(env, data, |conn, args| write(conn, args, WriteKind::Upsert))
     }
 
@@ -187,6 +197,137 @@ impl MilvusClient {
                 "coll_flush_ts": res.coll_flush_ts.iter().map(|(k, v)| (k.clone(), Json::from(v.to_string()))).collect::<Map<_, _>>(),
             }))
         })
+    }
+}
+
+/// Rows per write above which plain number arrays are first copied into typed arrays by JS,
+/// a chunk per event-loop turn, instead of being read in one go on the JS thread.
+const PREPARE_MIN_ROWS: u32 = 1_000;
+
+/// For a large write whose rows hold plain number arrays (vectors as `number[]`), hands the
+/// rows to the JS preparer (see `bulk.rs`), which calls this method again with typed arrays.
+/// `None` when the write is small, already typed, or the preparer cannot run.
+fn prepare_large_write<'env>(
+    env: &'env Env,
+    conn: &Connection,
+    this: &This,
+    method: &str,
+    data: Option<&Unknown>,
+) -> Option<PromiseRaw<'env, Out>> {
+    use napi::bindgen_prelude::JsValue;
+    use napi::sys;
+    let request = data?;
+    // SAFETY: every handle comes from this call's scope, on the JS thread.
+    unsafe {
+        let env_raw = env.raw();
+        let get = |object: sys::napi_value, key: &str| -> Option<sys::napi_value> {
+            let key = std::ffi::CString::new(key).ok()?;
+            let mut out = std::ptr::null_mut();
+            (sys::napi_get_named_property(env_raw, object, key.as_ptr(), &mut out)
+                == sys::Status::napi_ok)
+                .then_some(out)
+        };
+        let is_array = |v: sys::napi_value| {
+            let mut flag = false;
+            sys::napi_is_array(env_raw, v, &mut flag) == sys::Status::napi_ok && flag
+        };
+        let length = |v: sys::napi_value| {
+            let mut len = 0u32;
+            (sys::napi_get_array_length(env_raw, v, &mut len) == sys::Status::napi_ok)
+                .then_some(len)
+        };
+        let request_raw = request.raw();
+        let mut kind = 0;
+        if sys::napi_typeof(env_raw, request_raw, &mut kind) != sys::Status::napi_ok
+            || kind != sys::ValueType::napi_object
+        {
+            return None;
+        }
+        let mut prepared = false;
+        if let Some(mark) = get(request_raw, "__milvusNativePrepared") {
+            sys::napi_get_value_bool(env_raw, mark, &mut prepared);
+        }
+        if prepared {
+            return None;
+        }
+        let rows = get(request_raw, "data")
+            .filter(|v| is_array(*v))
+            .or_else(|| get(request_raw, "fields_data").filter(|v| is_array(*v)))?;
+        if length(rows)? < PREPARE_MIN_ROWS {
+            return None;
+        }
+        // Only worth it when the first row carries a long plain number array.
+        let mut first = std::ptr::null_mut();
+        if sys::napi_get_element(env_raw, rows, 0, &mut first) != sys::Status::napi_ok {
+            return None;
+        }
+        let mut names = std::ptr::null_mut();
+        if sys::napi_get_property_names(env_raw, first, &mut names) != sys::Status::napi_ok {
+            return None;
+        }
+        let has_number_array = (0..length(names)?).any(|i| {
+            let mut key = std::ptr::null_mut();
+            let mut value = std::ptr::null_mut();
+            let mut head = std::ptr::null_mut();
+            let mut head_kind = 0;
+            sys::napi_get_element(env_raw, names, i, &mut key) == sys::Status::napi_ok
+                && sys::napi_get_property(env_raw, first, key, &mut value) == sys::Status::napi_ok
+                && is_array(value)
+                && length(value).is_some_and(|n| n >= 16)
+                && sys::napi_get_element(env_raw, value, 0, &mut head) == sys::Status::napi_ok
+                && sys::napi_typeof(env_raw, head, &mut head_kind) == sys::Status::napi_ok
+                && head_kind == sys::ValueType::napi_number
+        });
+        if !has_number_array {
+            return None;
+        }
+        let mut method_name = std::ptr::null_mut();
+        if sys::napi_create_string_utf8(
+            env_raw,
+            method.as_ptr().cast(),
+            method.len() as isize,
+            &mut method_name,
+        ) != sys::Status::napi_ok
+        {
+            return None;
+        }
+        // FloatVector fields of a collection this client already described travel as f32.
+        let collection = get(request_raw, "collection_name")
+            .and_then(|v| Value::from_js(env, Unknown::from_raw_unchecked(env_raw, v)).ok());
+        let db = get(request_raw, "db_name")
+            .and_then(|v| Value::from_js(env, Unknown::from_raw_unchecked(env_raw, v)).ok());
+        let float_fields: Vec<String> = match (collection, db) {
+            (Some(Value::String(name)), db) => {
+                let db = match db {
+                    Some(Value::String(db)) => db,
+                    _ => String::new(),
+                };
+                conn.schemas.float_vector_fields(&db, &name)
+            }
+            _ => Vec::new(),
+        };
+        let mut fields = std::ptr::null_mut();
+        if sys::napi_create_array_with_length(env_raw, float_fields.len(), &mut fields)
+            != sys::Status::napi_ok
+        {
+            return None;
+        }
+        for (i, name) in float_fields.iter().enumerate() {
+            let mut s = std::ptr::null_mut();
+            if sys::napi_create_string_utf8(
+                env_raw,
+                name.as_ptr().cast(),
+                name.len() as isize,
+                &mut s,
+            ) != sys::Status::napi_ok
+                || sys::napi_set_element(env_raw, fields, i as u32, s) != sys::Status::napi_ok
+            {
+                return None;
+            }
+        }
+        let args = [this.object.raw(), method_name, request_raw, rows, fields];
+        let promise = crate::bulk::call_with(env_raw, crate::bulk::Bulk::Prepare, &args)?;
+        Some(PromiseRaw::new(env_raw, promise))
     }
 }
 
