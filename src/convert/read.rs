@@ -72,18 +72,6 @@ impl<'a> Columns<'a> {
         Columns { columns, options }
     }
 
-    /// Number of rows.
-    pub fn len(&self) -> usize {
-        self.columns
-            .iter()
-            .map(|c| match c.field.valid_data.len() {
-                0 => values_len(c.field),
-                n => n,
-            })
-            .max()
-            .unwrap_or(0)
-    }
-
     /// The value of row `i` in `column`: `null` where the row has none.
     fn value_at(&self, column: &Column, i: usize) -> Out {
         let f = column.field;
@@ -102,7 +90,7 @@ impl<'a> Columns<'a> {
     /// are moved out of `fields` as one block of numbers; everything else becomes a value per
     /// row. `$meta` stays nested.
     pub fn take_table(fields: &mut [FieldData], options: ReadOptions) -> Table {
-        let rows = Columns::new(fields, options).len();
+        let rows = row_count(fields);
         let mut floats: Vec<Option<(Vec<f32>, usize)>> = Vec::with_capacity(fields.len());
         for f in fields.iter_mut() {
             let dense = f.valid_data.is_empty();
@@ -159,6 +147,18 @@ impl<'a> Columns<'a> {
             out.push((f.field_name.clone(), value));
         }
     }
+}
+
+/// Number of rows in a reply's columns: the longest validity list or value count.
+fn row_count(fields: &[FieldData]) -> usize {
+    fields
+        .iter()
+        .map(|f| match f.valid_data.len() {
+            0 => values_len(f),
+            n => n,
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// How many values a column carries.
