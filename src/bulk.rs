@@ -36,29 +36,65 @@ const ASSEMBLE: &str = "(function (response, key, names, columns, dims, typed, n
          catch (e) { reject(e); } }; \
        step(); }); })";
 
-/// Copies the rows of a large write, turning their number arrays into `Float64Array`s (or
-/// `Float32Array`s for the FloatVector fields named in `floatFields`, which are sent as f32), 500
-/// rows per turn of the event loop, then calls `client[method]` with the copied rows (which
-/// then reads fast). Rows the copy cannot improve are passed on as they are, so validation
-/// errors still name them. The user's rows are never modified. The second call carries a
-/// hidden (non-enumerable) `__milvusNativePrepared` mark, so it is never prepared again.
-const PREPARE: &str = "(function (client, method, request, rows, floatFields) { const PREPARED = '__milvusNativePrepared'; \
-     const out = new Array(rows.length); let i = 0; \
-     const convert = (v, f32) => { const n = v.length, t = f32 ? new Float32Array(n) : new Float64Array(n); \
-       for (let j = 0; j < n; j++) { const x = v[j]; if (typeof x !== 'number') return v; t[j] = x; } return t; }; \
+/// Prepares the rows of a large write (see `prepare.rs`), 1,000 rows per turn of the event loop,
+/// then calls `client[method]` again with the result.
+/// - A field that holds a number, a `number[]` of one length, or a `Float32Array` of one
+///   length in every row is copied into one typed array of all rows: `Float32Array` for
+///   `Float32Array` vectors and for the FloatVector fields named in `floatFields` (marked
+///   `rounded`), and `Float64Array` otherwise, so nothing else is rounded. `floatFields` may be
+///   a Promise (while the collection is described); if it fails, no field is taken as f32.
+/// - Other values stay in the rows. Long number arrays among them become `Float64Array`s.
+/// - When a vector holds something other than numbers, the original rows are passed on as
+///   they are, so that the native checks name the bad row and field.
+///
+/// The user's rows are never modified. The second call carries two hidden (non-enumerable)
+/// properties: `__milvusNativePrepared`, so that it is not prepared again, and
+/// `__milvusNativeColumns`, which holds `{ rows, names, dims, data }`. When every value went
+/// into a column, `data` is empty.
+const PREPARE: &str = "(function (client, method, request, rows, fieldsOrPromise) { \
+     const prepare = (floatFields) => { const n = rows.length; \
+     const call = (data, columns) => { const next = Object.assign({}, request, { data }); delete next.fields_data; \
+       Object.defineProperty(next, '__milvusNativePrepared', { value: true }); \
+       if (columns) Object.defineProperty(next, '__milvusNativeColumns', { value: columns }); \
+       return client[method](next); }; \
+     const isRow = (r) => r !== null && typeof r === 'object' && !Array.isArray(r); \
+     const isNumbers = (v) => Array.isArray(v) && v.length >= 16 && typeof v[0] === 'number'; \
+     const plan = []; \
+     if (isRow(rows[0])) for (const k in rows[0]) { const v = rows[0][k]; \
+       if (typeof v === 'number') plan.push({ k, d: 0, t: 0 }); \
+       else if (isNumbers(v)) plan.push({ k, d: v.length, t: 1 }); \
+       else if (v instanceof Float32Array && v.length > 0) plan.push({ k, d: v.length, t: 2 }); } \
+     const fits = (v, p) => p.t === 0 ? typeof v === 'number' \
+       : p.t === 1 ? Array.isArray(v) && v.length === p.d : v instanceof Float32Array && v.length === p.d; \
+     const keep = plan.filter((p) => { for (let i = 0; i < n; i++) { const r = rows[i]; \
+       if (!isRow(r) || !fits(r[p.k], p)) return false; } return true; }); \
+     const rounded = keep.map((p) => p.t === 1 && floatFields.includes(p.k)); \
+     const cols = keep.map((p, c) => p.t === 2 || rounded[c] ? new Float32Array(n * p.d) : new Float64Array(n * (p.d || 1))); \
+     const taken = new Set(keep.map((p) => p.k)); \
+     const toFloat64 = (v) => { const m = v.length, t = new Float64Array(m); \
+       for (let j = 0; j < m; j++) { const x = v[j]; if (typeof x !== 'number') return v; t[j] = x; } return t; }; \
+     const copier = () => (v, col, o, d) => { for (let j = 0; j < d; j++) { const x = v[j]; \
+       if (typeof x !== 'number') return false; col[o + j] = x; } return true; }; \
+     const copy32 = copier(), copy64 = copier(); \
+     const out = new Array(n); let left = false, i = 0; \
      return new Promise((resolve, reject) => { \
-       const step = () => { try { const end = Math.min(rows.length, i + 500); \
+       const step = () => { try { const end = Math.min(n, i + 1000); \
          for (; i < end; i++) { const r = rows[i]; \
-           if (r === null || typeof r !== 'object' || Array.isArray(r)) { out[i] = r; continue; } \
-           const c = {}; for (const k in r) { const v = r[k]; \
-             c[k] = Array.isArray(v) && v.length >= 16 && typeof v[0] === 'number' ? convert(v, floatFields.includes(k)) : v; } \
-           out[i] = c; } \
-         if (i < rows.length) { setImmediate(step); } \
-         else { const next = Object.assign({}, request, { data: out }); delete next.fields_data; \
-           Object.defineProperty(next, PREPARED, { value: true }); \
-           resolve(client[method](next)); } } \
+           if (!isRow(r)) { out[i] = r; left = true; continue; } \
+           const c = {}; for (const k in r) { if (taken.has(k)) continue; const v = r[k]; \
+             c[k] = isNumbers(v) ? toFloat64(v) : v; left = true; } \
+           out[i] = c; \
+           for (let p = 0; p < keep.length; p++) { const { k, d, t } = keep[p], col = cols[p], v = r[k]; \
+             if (t === 0) { col[i] = v; } \
+             else if (t === 2) { col.set(v, i * d); } \
+             else if (!(rounded[p] ? copy32 : copy64)(v, col, i * d, d)) { resolve(call(rows, null)); return; } } } \
+         if (i < n) { setImmediate(step); } \
+         else if (keep.length === 0) { resolve(call(out, null)); } \
+         else { resolve(call(left ? out : [], { rows: n, names: keep.map((p) => p.k), dims: keep.map((p) => p.d), data: cols, rounded })); } } \
          catch (e) { reject(e); } }; \
-       step(); }); })";
+       step(); }); }; \
+     return Array.isArray(fieldsOrPromise) ? prepare(fieldsOrPromise) \
+       : Promise.resolve(fieldsOrPromise).then(prepare, () => prepare([])); })";
 
 #[derive(Clone, Copy)]
 pub enum Bulk {

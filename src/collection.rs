@@ -327,19 +327,12 @@ impl SchemaCache {
             map.insert(key, info);
         }
     }
-
-    /// Names of the FloatVector fields of a cached collection; empty when not cached.
-    pub fn float_vector_fields(&self, db: &str, name: &str) -> Vec<String> {
-        self.get(&(db.to_string(), name.to_string()))
-            .map(|info| {
-                info.schema
-                    .fields
-                    .iter()
-                    .filter(|f| f.data_type == DataType::FloatVector as i32)
-                    .map(|f| f.name.clone())
-                    .collect()
-            })
-            .unwrap_or_default()
+    /// Names of the FloatVector fields of the collection named in `req`; `None` when its
+    /// schema is not cached.
+    pub fn float_vector_fields(&self, req: &Req<'_>) -> Result<Option<Vec<String>>, ClientError> {
+        Ok(self
+            .get(&Self::key(req)?)
+            .map(|info| float_vector_names(&info.schema)))
     }
 
     /// Forgets every collection (after a rename, which touches two names).
@@ -359,6 +352,16 @@ impl SchemaCache {
 
 /// The schema of a collection that must exist (for insert, search, query by ids), from the
 /// cache when this client has described it before.
+/// Names of the FloatVector fields of `schema`.
+pub fn float_vector_names(schema: &CollectionSchema) -> Vec<String> {
+    schema
+        .fields
+        .iter()
+        .filter(|f| f.data_type == DataType::FloatVector as i32)
+        .map(|f| f.name.clone())
+        .collect()
+}
+
 pub async fn schema_of(
     conn: &Connection,
     req: &Req<'_>,

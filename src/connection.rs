@@ -309,8 +309,8 @@ impl Connection {
         Ok(endpoint.connect_with_connector_lazy(options.connector(&host)?))
     }
 
-    /// A client on the shared channel. Must run inside the Tokio runtime.
-    pub fn client(&self) -> Result<MilvusServiceClient<Channel>, ClientError> {
+    /// The shared channel, made on first use. Must run inside the Tokio runtime.
+    fn shared_channel(&self) -> Result<Channel, ClientError> {
         if self.closed.load(std::sync::atomic::Ordering::Acquire) {
             return Err(ClientError::Transport {
                 code: tonic::Code::Cancelled,
@@ -322,15 +322,19 @@ impl Connection {
             .channel
             .lock()
             .map_err(|_| ClientError::internal("channel lock poisoned"))?;
-        let channel = match &*slot {
+        Ok(match &*slot {
             Some(channel) => channel.clone(),
             None => {
                 let channel = self.channel()?;
                 *slot = Some(channel.clone());
                 channel
             }
-        };
-        Ok(MilvusServiceClient::new(channel)
+        })
+    }
+
+    /// A client on the shared channel. Must run inside the Tokio runtime.
+    pub fn client(&self) -> Result<MilvusServiceClient<Channel>, ClientError> {
+        Ok(MilvusServiceClient::new(self.shared_channel()?)
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES))
     }
@@ -364,10 +368,60 @@ impl Connection {
         F: FnOnce(MilvusServiceClient<Channel>, tonic::Request<T>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
     {
-        let timeout = timeout.unwrap_or(self.config.timeout);
         let client = self.client()?;
+        self.call_on(client, method_name::<T>(), message, timeout, f)
+            .await
+    }
+
+    /// Like [`Connection::call`], for the messages of `wire.rs`, which the generated client
+    /// cannot send: `method` is the gRPC method name, such as `Insert`.
+    pub async fn call_wire<T, R>(
+        &self,
+        method: &'static str,
+        message: T,
+        timeout: Option<Duration>,
+    ) -> Result<R, ClientError>
+    where
+        T: prost::Message + Send + 'static,
+        R: prost::Message + Default + Send + 'static,
+    {
+        let grpc = tonic::client::Grpc::new(self.shared_channel()?)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let path = format!("/milvus.proto.milvus.MilvusService/{method}");
+        let path = http::uri::PathAndQuery::try_from(path)
+            .map_err(|e| ClientError::internal(format!("gRPC path for {method}: {e}")))?;
+        self.call_on(
+            grpc,
+            method,
+            message,
+            timeout,
+            |mut grpc, request| async move {
+                grpc.ready()
+                    .await
+                    .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {e}")))?;
+                let codec = tonic::codec::ProstCodec::<T, R>::default();
+                grpc.unary(request, path, codec).await
+            },
+        )
+        .await
+    }
+
+    /// Runs `f` on `client` with the request's metadata, under the call's deadline.
+    async fn call_on<C, T, R, F, Fut>(
+        &self,
+        client: C,
+        method: &str,
+        message: T,
+        timeout: Option<Duration>,
+        f: F,
+    ) -> Result<R, ClientError>
+    where
+        F: FnOnce(C, tonic::Request<T>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
+    {
+        let timeout = timeout.unwrap_or(self.config.timeout);
         let request = self.request(message, timeout);
-        let method = method_name::<T>();
         match tokio::time::timeout(timeout, f(client, request)).await {
             Ok(Ok(response)) => Ok(response.into_inner()),
             // tonic enforces the grpc-timeout it sends and reports expiry as CANCELLED.

@@ -12,6 +12,7 @@ use crate::connection::Connection;
 use crate::convert::{rows_to_columns, Columns, Int64Output, WriteKind};
 use crate::error::ClientError;
 use crate::output::{Out, Table, TableColumn};
+use crate::prepare::{self, Prebuilt, Prepared};
 use crate::proto::common::KeyValuePair;
 use crate::proto::milvus::{
     DeleteRequest, FlushRequest, InsertRequest, MutationResult, QueryRequest, UpsertRequest,
@@ -21,6 +22,7 @@ use crate::request::{as_integer, describe, Req};
 use crate::schema::primary_field;
 use crate::status::{status_json, status_or_default};
 use crate::value::Value;
+use crate::wire::{QueryReply, WriteField, WriteRequest};
 
 #[napi]
 impl MilvusClient {
@@ -37,11 +39,14 @@ impl MilvusClient {
         this: This,
         data: Option<Unknown>,
     ) -> napi::Result<PromiseRaw<'env, Out>> {
-        if let Some(promise) = prepare_large_write(env, &self.conn, &this, "insert", data.as_ref())
+        if let Some(promise) = prepare::large_write(env, &self.conn, &this, "insert", data.as_ref())
         {
             return Ok(promise);
         }
-        self.run(env, data, |conn, args| write(conn, args, WriteKind::Insert))
+        let prepared = prepare::read_columns(env, data.as_ref());
+        self.run(env, data, |conn, args| {
+            write(conn, args, prepared, WriteKind::Insert)
+        })
     }
 
     /// Inserts rows, replacing rows with the same primary key.
@@ -55,11 +60,14 @@ impl MilvusClient {
         this: This,
         data: Option<Unknown>,
     ) -> napi::Result<PromiseRaw<'env, Out>> {
-        if let Some(promise) = prepare_large_write(env, &self.conn, &this, "upsert", data.as_ref())
+        if let Some(promise) = prepare::large_write(env, &self.conn, &this, "upsert", data.as_ref())
         {
             return Ok(promise);
         }
-        self.run(env, data, |conn, args| write(conn, args, WriteKind::Upsert))
+        let prepared = prepare::read_columns(env, data.as_ref());
+        self.run(env, data, |conn, args| {
+            write(conn, args, prepared, WriteKind::Upsert)
+        })
     }
 
     /// Deletes rows by primary key (`ids`) or by a boolean expression (`filter` or `expr`).
@@ -200,141 +208,22 @@ impl MilvusClient {
     }
 }
 
-/// Rows per write above which plain number arrays are first copied into typed arrays by JS,
-/// a chunk per event-loop turn, instead of being read in one go on the JS thread.
-const PREPARE_MIN_ROWS: u32 = 1_000;
-
-/// For a large write whose rows hold plain number arrays (vectors as `number[]`), hands the
-/// rows to the JS preparer (see `bulk.rs`), which calls this method again with typed arrays.
-/// `None` when the write is small, already typed, or the preparer cannot run.
-fn prepare_large_write<'env>(
-    env: &'env Env,
-    conn: &Connection,
-    this: &This,
-    method: &str,
-    data: Option<&Unknown>,
-) -> Option<PromiseRaw<'env, Out>> {
-    use napi::bindgen_prelude::JsValue;
-    use napi::sys;
-    let request = data?;
-    // SAFETY: every handle comes from this call's scope, on the JS thread.
-    unsafe {
-        let env_raw = env.raw();
-        let get = |object: sys::napi_value, key: &str| -> Option<sys::napi_value> {
-            let key = std::ffi::CString::new(key).ok()?;
-            let mut out = std::ptr::null_mut();
-            (sys::napi_get_named_property(env_raw, object, key.as_ptr(), &mut out)
-                == sys::Status::napi_ok)
-                .then_some(out)
-        };
-        let is_array = |v: sys::napi_value| {
-            let mut flag = false;
-            sys::napi_is_array(env_raw, v, &mut flag) == sys::Status::napi_ok && flag
-        };
-        let length = |v: sys::napi_value| {
-            let mut len = 0u32;
-            (sys::napi_get_array_length(env_raw, v, &mut len) == sys::Status::napi_ok)
-                .then_some(len)
-        };
-        let request_raw = request.raw();
-        let mut kind = 0;
-        if sys::napi_typeof(env_raw, request_raw, &mut kind) != sys::Status::napi_ok
-            || kind != sys::ValueType::napi_object
-        {
-            return None;
-        }
-        let mut prepared = false;
-        if let Some(mark) = get(request_raw, "__milvusNativePrepared") {
-            sys::napi_get_value_bool(env_raw, mark, &mut prepared);
-        }
-        if prepared {
-            return None;
-        }
-        let rows = get(request_raw, "data")
-            .filter(|v| is_array(*v))
-            .or_else(|| get(request_raw, "fields_data").filter(|v| is_array(*v)))?;
-        if length(rows)? < PREPARE_MIN_ROWS {
-            return None;
-        }
-        // Only worth it when the first row carries a long plain number array.
-        let mut first = std::ptr::null_mut();
-        if sys::napi_get_element(env_raw, rows, 0, &mut first) != sys::Status::napi_ok {
-            return None;
-        }
-        let mut names = std::ptr::null_mut();
-        if sys::napi_get_property_names(env_raw, first, &mut names) != sys::Status::napi_ok {
-            return None;
-        }
-        let has_number_array = (0..length(names)?).any(|i| {
-            let mut key = std::ptr::null_mut();
-            let mut value = std::ptr::null_mut();
-            let mut head = std::ptr::null_mut();
-            let mut head_kind = 0;
-            sys::napi_get_element(env_raw, names, i, &mut key) == sys::Status::napi_ok
-                && sys::napi_get_property(env_raw, first, key, &mut value) == sys::Status::napi_ok
-                && is_array(value)
-                && length(value).is_some_and(|n| n >= 16)
-                && sys::napi_get_element(env_raw, value, 0, &mut head) == sys::Status::napi_ok
-                && sys::napi_typeof(env_raw, head, &mut head_kind) == sys::Status::napi_ok
-                && head_kind == sys::ValueType::napi_number
-        });
-        if !has_number_array {
-            return None;
-        }
-        let mut method_name = std::ptr::null_mut();
-        if sys::napi_create_string_utf8(
-            env_raw,
-            method.as_ptr().cast(),
-            method.len() as isize,
-            &mut method_name,
-        ) != sys::Status::napi_ok
-        {
-            return None;
-        }
-        // FloatVector fields of a collection this client already described travel as f32.
-        let collection = get(request_raw, "collection_name")
-            .and_then(|v| Value::from_js(env, Unknown::from_raw_unchecked(env_raw, v)).ok());
-        let db = get(request_raw, "db_name")
-            .and_then(|v| Value::from_js(env, Unknown::from_raw_unchecked(env_raw, v)).ok());
-        let float_fields: Vec<String> = match (collection, db) {
-            (Some(Value::String(name)), db) => {
-                let db = match db {
-                    Some(Value::String(db)) => db,
-                    _ => String::new(),
-                };
-                conn.schemas.float_vector_fields(&db, &name)
-            }
-            _ => Vec::new(),
-        };
-        let mut fields = std::ptr::null_mut();
-        if sys::napi_create_array_with_length(env_raw, float_fields.len(), &mut fields)
-            != sys::Status::napi_ok
-        {
-            return None;
-        }
-        for (i, name) in float_fields.iter().enumerate() {
-            let mut s = std::ptr::null_mut();
-            if sys::napi_create_string_utf8(
-                env_raw,
-                name.as_ptr().cast(),
-                name.len() as isize,
-                &mut s,
-            ) != sys::Status::napi_ok
-                || sys::napi_set_element(env_raw, fields, i as u32, s) != sys::Status::napi_ok
-            {
-                return None;
-            }
-        }
-        let args = [this.object.raw(), method_name, request_raw, rows, fields];
-        let promise = crate::bulk::call_with(env_raw, crate::bulk::Bulk::Prepare, &args)?;
-        Some(PromiseRaw::new(env_raw, promise))
-    }
-}
-
-async fn write(conn: Arc<Connection>, args: Value, kind: WriteKind) -> Result<Json, ClientError> {
+async fn write(
+    conn: Arc<Connection>,
+    args: Value,
+    prepared: Result<Option<Prepared>, ClientError>,
+    kind: WriteKind,
+) -> Result<Json, ClientError> {
     let req = Req::new(&args)?;
+    let prepared = prepared?;
+    let (empty, columns): (Vec<Value>, &[Prebuilt]) = match &prepared {
+        Some(p) => (vec![Value::Object(Vec::new()); p.rows], &p.columns),
+        None => (Vec::new(), &[]),
+    };
     let rows = match req.any(&["data", "fields_data"]) {
         Some(Value::Array(rows)) if !rows.is_empty() => rows,
+        // The preparer leaves `data` empty when every value went into a column.
+        _ if !empty.is_empty() => &empty,
         _ => {
             return Err(ClientError::invalid_arg(
                 "data",
@@ -343,10 +232,10 @@ async fn write(conn: Arc<Connection>, args: Value, kind: WriteKind) -> Result<Js
         }
     };
     let info = schema_of(&conn, &req).await?;
-    let mut result = write_once(&conn, &req, &info.schema, rows, kind).await;
+    let mut result = write_once(&conn, &req, &info.schema, rows, columns, kind).await;
     if needs_fresh_schema(&result) {
         if let Some(fresh) = refreshed_schema(&conn, &req, &info).await? {
-            result = write_once(&conn, &req, &fresh.schema, rows, kind).await;
+            result = write_once(&conn, &req, &fresh.schema, rows, columns, kind).await;
         }
     }
     Ok(mutation_json(result?))
@@ -377,45 +266,39 @@ async fn write_once(
     req: &Req<'_>,
     schema: &CollectionSchema,
     rows: &[Value],
+    columns: &[Prebuilt],
     kind: WriteKind,
 ) -> Result<MutationResult, ClientError> {
-    let fields_data = rows_to_columns(schema, rows, kind)?;
+    let fields: Vec<WriteField> = rows_to_columns(schema, rows, columns, kind)?
+        .into_iter()
+        .map(WriteField::from_field)
+        .collect();
     let num_rows = rows.len() as u32;
     let (db_name, collection_name) = (req.db_name()?, req.str("collection_name")?);
     let partition_name = req.opt_str("partition_name")?.unwrap_or_default();
     let timeout = req.timeout()?;
     match kind {
         WriteKind::Insert => {
-            let message = InsertRequest {
+            let head = InsertRequest {
                 db_name,
                 collection_name,
                 partition_name,
-                fields_data,
                 num_rows,
                 ..Default::default()
             };
-            conn.call(
-                message,
-                timeout,
-                |mut c, r| async move { c.insert(r).await },
-            )
-            .await
+            let message = WriteRequest { head, fields };
+            conn.call_wire("Insert", message, timeout).await
         }
         WriteKind::Upsert => {
-            let message = UpsertRequest {
+            let head = UpsertRequest {
                 db_name,
                 collection_name,
                 partition_name,
-                fields_data,
                 num_rows,
                 ..Default::default()
             };
-            conn.call(
-                message,
-                timeout,
-                |mut c, r| async move { c.upsert(r).await },
-            )
-            .await
+            let message = WriteRequest { head, fields };
+            conn.call_wire("Upsert", message, timeout).await
         }
     }
 }
@@ -550,11 +433,7 @@ async fn query_rows(
         consistency_level: consistency.map_or(0, |c| c as i32),
         ..Default::default()
     };
-    let res = conn
-        .call(message, req.timeout()?, |mut c, r| async move {
-            c.query(r).await
-        })
-        .await?;
+    let QueryReply(res) = conn.call_wire("Query", message, req.timeout()?).await?;
     let status = status_or_default(res.status);
     let table = if crate::error::is_failure(&status) {
         Table {

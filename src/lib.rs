@@ -13,6 +13,7 @@ mod error;
 mod index;
 mod logging;
 mod output;
+mod prepare;
 mod privilege;
 mod request;
 mod role;
@@ -22,6 +23,7 @@ mod status;
 mod tls;
 mod user;
 mod value;
+mod wire;
 
 pub use client::MilvusClient;
 

@@ -6,6 +6,7 @@ use serde_json::{Map, Value as Json};
 use super::vector;
 use super::DYNAMIC_FIELD;
 use crate::error::ClientError;
+use crate::prepare::{Numbers, Prebuilt};
 use crate::proto::schema::{
     field_data, scalar_field, vector_field, ArrayArray, BoolArray, CollectionSchema, DataType,
     DoubleArray, FieldData, FieldSchema, FloatArray, IntArray, JsonArray, LongArray, ScalarField,
@@ -22,10 +23,12 @@ pub enum WriteKind {
     Upsert,
 }
 
-/// Converts row objects into columns.
+/// Converts row objects into columns. `prebuilt` holds fields that the JS preparer already
+/// took out of every row (see `prepare.rs`); they are checked like any other value.
 pub fn rows_to_columns(
     schema: &CollectionSchema,
     rows: &[Value],
+    prebuilt: &[Prebuilt],
     kind: WriteKind,
 ) -> Result<Vec<FieldData>, ClientError> {
     let fields: Vec<&FieldSchema> = schema
@@ -34,10 +37,38 @@ pub fn rows_to_columns(
         .filter(|f| !f.is_dynamic && !f.is_function_output)
         .filter(|f| !(f.is_primary_key && f.auto_id && kind == WriteKind::Insert))
         .collect();
+    // Prebuilt values of a field this write leaves out, or of no field, go back into their
+    // rows, where the checks below refuse them or move them into the dynamic field.
+    let (matched, orphans): (Vec<&Prebuilt>, Vec<&Prebuilt>) = prebuilt
+        .iter()
+        .partition(|p| fields.iter().any(|f| f.name == p.name));
+    if let Some(p) = orphans.iter().find(|p| p.rounded) {
+        return Err(schema_changed(&p.name));
+    }
+    let merged: Vec<Value>;
+    let rows = if orphans.is_empty() {
+        rows
+    } else {
+        merged = with_values(rows, &orphans);
+        &merged
+    };
     let mut columns: Vec<Column> = fields
         .iter()
         .map(|f| Column::new(f, rows.len()))
         .collect::<Result<_, _>>()?;
+    let mut sources: Vec<Source> = Vec::with_capacity(columns.len());
+    for column in columns.iter_mut() {
+        let source = match matched.iter().find(|p| p.name == column.field.name) {
+            Some(p) if column.take_whole(p)? => Source::Done,
+            Some(p) if p.rounded && column.data_type == DataType::FloatVector => {
+                Source::Prebuilt(p)
+            }
+            Some(p) if p.rounded => return Err(schema_changed(&p.name)),
+            Some(p) => Source::Prebuilt(p),
+            None => Source::Rows,
+        };
+        sources.push(source);
+    }
     let mut dynamic: Option<Vec<Vec<u8>>> = schema
         .enable_dynamic_field
         .then(|| Vec::with_capacity(rows.len()));
@@ -48,13 +79,19 @@ pub fn rows_to_columns(
                 format!("a row object, got {}", row.kind()),
             ));
         };
-        for column in columns.iter_mut() {
-            let value = props
-                .iter()
-                .find(|(k, _)| *k == column.field.name)
-                .map(|(_, v)| v)
-                .filter(|v| !v.is_nullish());
-            column.push(row_index, value)?;
+        for (column, source) in columns.iter_mut().zip(&sources) {
+            match source {
+                Source::Done => {}
+                Source::Prebuilt(p) => column.push(row_index, Some(&p.row(row_index)))?,
+                Source::Rows => {
+                    let value = props
+                        .iter()
+                        .find(|(k, _)| *k == column.field.name)
+                        .map(|(_, v)| v)
+                        .filter(|v| !v.is_nullish());
+                    column.push(row_index, value)?;
+                }
+            }
         }
         let mut extra = Map::new();
         for (key, value) in props {
@@ -102,6 +139,37 @@ pub fn rows_to_columns(
         });
     }
     Ok(out)
+}
+
+/// Where a column's values come from.
+enum Source<'a> {
+    Rows,
+    Prebuilt(&'a Prebuilt),
+    /// Taken whole from a prebuilt column.
+    Done,
+}
+
+/// The preparer rounded `field` to f32 for the FloatVector it was in the cached schema, and the
+/// collection now has another schema: refused rather than sent rounded.
+fn schema_changed(field: &str) -> ClientError {
+    ClientError::invalid(
+        field.to_string(),
+        format!("{field}: the collection's schema changed while this write was prepared; write the rows again"),
+    )
+}
+
+/// The rows with the values of `columns` put back in.
+fn with_values(rows: &[Value], columns: &[&Prebuilt]) -> Vec<Value> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut row = row.clone();
+            if let Value::Object(props) = &mut row {
+                props.extend(columns.iter().map(|p| (p.name.clone(), p.row(i))));
+            }
+            row
+        })
+        .collect()
 }
 
 /// Values of one scalar type, for whole columns and for the elements of Array cells.
@@ -262,9 +330,39 @@ impl<'a> Column<'a> {
         })
     }
 
+    /// Takes a whole FloatVector column of the right dimension; false for anything else,
+    /// which then goes row by row.
+    fn take_whole(&mut self, prebuilt: &Prebuilt) -> Result<bool, ClientError> {
+        let Data::FloatVector(col, dim) = &mut self.data else {
+            return Ok(false);
+        };
+        if prebuilt.dim != *dim {
+            return Ok(false);
+        }
+        match &prebuilt.data {
+            Numbers::F32(values) => col.extend_from_slice(values),
+            Numbers::F64(values) => col.extend(values.iter().map(|x| *x as f32)),
+        }
+        if let Some(at) = col.iter().position(|x| !x.is_finite()) {
+            let path = format!("data[{}].{}", at / *dim, self.field.name);
+            return Err(ClientError::invalid(
+                path.clone(),
+                format!(
+                    "{path}: expected finite numbers in a FloatVector, got {} at index {}",
+                    col[at],
+                    at % *dim
+                ),
+            ));
+        }
+        if let Some(valid) = &mut self.valid {
+            valid.resize(col.len() / *dim, true);
+        }
+        Ok(true)
+    }
+
     fn push(&mut self, row: usize, value: Option<&Value>) -> Result<(), ClientError> {
         let name = &self.field.name;
-        let path = format!("data[{row}].{name}");
+        let path = || format!("data[{row}].{name}");
         let Some(value) = value else {
             // Nulls send no value, only `valid_data: false` (the server fills in the default).
             return match &mut self.valid {
@@ -273,9 +371,10 @@ impl<'a> Column<'a> {
                     Ok(())
                 }
                 None => Err(ClientError::invalid(
-                    path.clone(),
+                    path(),
                     format!(
-                        "{path}: missing a value for {} field '{name}', which is neither nullable nor has a default",
+                        "{}: missing a value for {} field '{name}', which is neither nullable nor has a default",
+                        path(),
                         type_name(self.data_type)
                     ),
                 )),
@@ -311,6 +410,7 @@ impl<'a> Column<'a> {
             }),
         };
         result.map_err(|expected| {
+            let path = path();
             ClientError::invalid(path.clone(), format!("{path}: expected {expected}"))
         })
     }
@@ -452,7 +552,7 @@ mod tests {
                 ),
             ]),
         ];
-        let columns = rows_to_columns(&schema, &rows, WriteKind::Insert).unwrap();
+        let columns = rows_to_columns(&schema, &rows, &[], WriteKind::Insert).unwrap();
         let v = &columns[1];
         assert_eq!(v.r#type, DataType::Int8Vector as i32);
         let Some(field_data::Field::Vectors(vectors)) = &v.field else {
@@ -483,7 +583,7 @@ mod tests {
                 Value::Array(vec![Value::Number(0.5), Value::Number(1.0)]),
             ),
         ])];
-        let err = rows_to_columns(&schema, &rows, WriteKind::Insert).unwrap_err();
+        let err = rows_to_columns(&schema, &rows, &[], WriteKind::Insert).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("data[0].v: expected integers from -128 to 127"),
