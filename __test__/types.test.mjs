@@ -146,6 +146,18 @@ eachServer('every data type', (server) => {
       assert.equal(hits.results[0].id, '2');
       await assert.rejects(client.insert({ collection_name: name, data: [{ id: 3, vector: [1e39, 0, 0, 0] }] }),
         { code: 'INVALID_ARGUMENT', message: /data\[0\]\.vector: expected/ });
+      // Just above the midpoint between 1 and the next value: rounds up, once. Rounding to f32
+      // first would land on the midpoint itself and round down to 1.
+      const bits = bfloat ? 7 : 10;
+      const above = 1 + 2 ** -(bits + 1) + 2 ** -40;
+      const next = 1 + 2 ** -bits;
+      // A small write, and a large one that goes through the JS preparer.
+      const many = Array.from({ length: 1200 }, (_, i) => ({ id: 10 + i, vector: [above, 0, 0, i % 64] }));
+      await client.insert({ collection_name: name, data: [{ id: 4, vector: [above, -above, 0, 0] }] });
+      await client.insert({ collection_name: name, data: many });
+      const got = byId((await client.query({ collection_name: name, filter: 'id in [4, 1100]', output_fields: ['vector'] })).data);
+      assert.deepEqual(got['4'].vector, [next, -next, 0, 0]);
+      assert.deepEqual(got['1100'].vector, [next, 0, 0, 1090 % 64]);
     });
   }
 

@@ -2,6 +2,7 @@
 //! sparse float vectors, shared by writes, search requests and reads.
 
 use half::{bf16, f16};
+use std::borrow::Cow;
 
 use crate::request::describe;
 use crate::value::Value;
@@ -10,9 +11,9 @@ use crate::value::Value;
 pub type Expected = String;
 
 /// Reads a dense vector of `dim` numbers from a typed array or a `number[]`.
-pub fn floats(value: &Value, dim: usize, what: &str) -> Result<Vec<f32>, Expected> {
-    let out: Vec<f32> = match value {
-        Value::Float32Array(v) => v.clone(),
+pub fn floats<'a>(value: &'a Value, dim: usize, what: &str) -> Result<Cow<'a, [f32]>, Expected> {
+    let out: Cow<[f32]> = match value {
+        Value::Float32Array(v) => Cow::Borrowed(v),
         Value::Float64Array(v) | Value::Numbers(v) => v.iter().map(|x| *x as f32).collect(),
         Value::Int8Array(v) => v.iter().map(|x| *x as f32).collect(),
         Value::Array(items) => items
@@ -96,24 +97,120 @@ pub fn half_bytes(value: &Value, dim: usize, bfloat: bool) -> Result<Vec<u8>, Ex
         }
         return Ok(b.clone());
     }
-    let values = floats(value, dim, what)?;
+    // Rounded from the numbers as given: going through f32 first would round twice.
+    let values: Vec<f64> = match value {
+        Value::Float32Array(v) => v.iter().map(|x| f64::from(*x)).collect(),
+        Value::Float64Array(v) | Value::Numbers(v) => v.clone(),
+        Value::Int8Array(v) => v.iter().map(|x| f64::from(*x)).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|x| match x {
+                Value::Number(n) => Ok(*n),
+                other => Err(format!(
+                    "a {what} of {dim} numbers, got {} in it",
+                    describe(other)
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        other => {
+            return Err(format!(
+                "a {what} of {dim} numbers (Float32Array or number[]) or {} bytes, got {}",
+                dim * 2,
+                describe(other)
+            ))
+        }
+    };
+    if values.len() != dim {
+        return Err(format!(
+            "a {what} of {dim} numbers (Float32Array or number[]), got {} values",
+            values.len()
+        ));
+    }
+    let format = if bfloat { BFLOAT16 } else { FLOAT16 };
     let mut out = Vec::with_capacity(dim * 2);
     for (i, x) in values.iter().enumerate() {
-        let (bytes, finite) = if bfloat {
-            let h = bf16::from_f32(*x);
-            (h.to_le_bytes(), h.is_finite())
-        } else {
-            let h = f16::from_f32(*x);
-            (h.to_le_bytes(), h.is_finite())
-        };
-        if !finite {
+        let bits = format.round(*x);
+        if !format.is_finite(bits) {
             return Err(format!(
                 "values within the {what} range, got {x} at index {i}"
             ));
         }
-        out.extend_from_slice(&bytes);
+        out.extend_from_slice(&bits.to_le_bytes());
     }
     Ok(out)
+}
+
+/// A 16-bit binary floating-point format: float16 (5 exponent bits) or bfloat16 (8).
+#[derive(Clone, Copy)]
+struct HalfFormat {
+    exponent_bits: i32,
+    mantissa_bits: i32,
+}
+
+const FLOAT16: HalfFormat = HalfFormat {
+    exponent_bits: 5,
+    mantissa_bits: 10,
+};
+const BFLOAT16: HalfFormat = HalfFormat {
+    exponent_bits: 8,
+    mantissa_bits: 7,
+};
+
+impl HalfFormat {
+    fn infinity(self) -> u16 {
+        (((1 << self.exponent_bits) - 1) << self.mantissa_bits) as u16
+    }
+
+    fn is_finite(self, bits: u16) -> bool {
+        bits & 0x7fff < self.infinity()
+    }
+
+    /// `x` rounded to nearest, ties to even, in one step from the f64; subnormals included,
+    /// too large values become infinity.
+    fn round(self, x: f64) -> u16 {
+        let bits = x.to_bits();
+        let sign = ((bits >> 48) & 0x8000) as u16;
+        let biased = ((bits >> 52) & 0x7ff) as i32;
+        let fraction = bits & ((1 << 52) - 1);
+        if biased == 0x7ff {
+            let nan = if fraction != 0 {
+                1 << (self.mantissa_bits - 1)
+            } else {
+                0
+            };
+            return sign | self.infinity() | nan;
+        }
+        if biased == 0 {
+            // f64 subnormals are far below half the smallest subnormal of either format.
+            return sign;
+        }
+        let e = biased - 1023;
+        let bias = (1 << (self.exponent_bits - 1)) - 1;
+        let (e_min, e_max) = (1 - bias, bias);
+        if e > e_max {
+            return sign | self.infinity();
+        }
+        // The value is significand * 2^(e - 52); count it in units of the target's last place.
+        let significand = (1u64 << 52) | fraction;
+        let shift = (52 - self.mantissa_bits + (e.max(e_min) - e)) as u32;
+        if shift >= 64 {
+            return sign;
+        }
+        let mut units = significand >> shift;
+        let rest = significand & ((1u64 << shift) - 1);
+        let half = 1u64 << (shift - 1);
+        if rest > half || (rest == half && units & 1 == 1) {
+            units += 1;
+        }
+        // Below the normal range the units are the bits; a carry into the next binade (or to
+        // infinity) lands in the exponent by itself.
+        let magnitude = if e < e_min {
+            units
+        } else {
+            (((e - e_min) as u64) << self.mantissa_bits) + units
+        };
+        sign | magnitude as u16
+    }
 }
 
 /// Decodes float16 or bfloat16 bytes into numbers.
@@ -270,6 +367,52 @@ pub fn sparse_pairs(bytes: &[u8]) -> impl Iterator<Item = (u32, f32)> + '_ {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn half_rounding_matches_the_half_crate_for_every_f32_pattern_sampled() {
+        // half's f32 conversions round once, correctly; ours must agree on f32 inputs.
+        let mut bits = 0u32;
+        loop {
+            let x = f32::from_bits(bits);
+            let (ours16, ours_b) = (FLOAT16.round(x.into()), BFLOAT16.round(x.into()));
+            if x.is_nan() {
+                assert!(f16::from_bits(ours16).is_nan() && bf16::from_bits(ours_b).is_nan());
+            } else {
+                assert_eq!(ours16, f16::from_f32(x).to_bits(), "float16 of {x:e}");
+                assert_eq!(ours_b, bf16::from_f32(x).to_bits(), "bfloat16 of {x:e}");
+            }
+            match bits.checked_add(997) {
+                Some(next) => bits = next,
+                None => break,
+            }
+        }
+    }
+
+    #[test]
+    fn half_rounding_from_f64_rounds_once() {
+        // Just above the float16 midpoint between 1 and 1 + 2^-10: rounds up. Through f32 it
+        // would land exactly on the midpoint and round down to 1.
+        let x = 1.0 + 2f64.powi(-11) + 2f64.powi(-40);
+        assert_eq!((x as f32) as f64, 1.0 + 2f64.powi(-11));
+        assert_eq!(
+            f16::from_bits(FLOAT16.round(x)).to_f64(),
+            1.0 + 2f64.powi(-10)
+        );
+        let y = 1.0 + 2f64.powi(-8) + 2f64.powi(-40);
+        assert_eq!(
+            bf16::from_bits(BFLOAT16.round(y)).to_f64(),
+            1.0 + 2f64.powi(-7)
+        );
+        // Subnormal results and the carry from the largest finite value into infinity.
+        assert_eq!(
+            f16::from_bits(FLOAT16.round(2f64.powi(-24))).to_f64(),
+            2f64.powi(-24)
+        );
+        assert_eq!(FLOAT16.round(2f64.powi(-26)), 0);
+        assert_eq!(FLOAT16.round(65_519.0), f16::MAX.to_bits());
+        assert_eq!(FLOAT16.round(65_520.0), f16::INFINITY.to_bits());
+        assert_eq!(FLOAT16.round(-1e300), f16::NEG_INFINITY.to_bits());
+    }
 
     #[test]
     fn float16_rounds_to_nearest_even_and_refuses_overflow() {

@@ -590,4 +590,107 @@ mod tests {
             "{err}"
         );
     }
+
+    fn float_schema(dynamic: bool, auto_id: bool) -> CollectionSchema {
+        let mut pk = field("id", DataType::Int64, &[]);
+        pk.is_primary_key = true;
+        pk.auto_id = auto_id;
+        CollectionSchema {
+            fields: vec![pk, field("v", DataType::FloatVector, &[("dim", "2")])],
+            enable_dynamic_field: dynamic,
+            ..Default::default()
+        }
+    }
+
+    fn prebuilt(name: &str, dim: usize, data: Numbers, rounded: bool) -> Prebuilt {
+        Prebuilt {
+            name: name.into(),
+            dim,
+            data,
+            rounded,
+        }
+    }
+
+    #[test]
+    fn prebuilt_columns_give_the_same_columns_as_rows() {
+        let schema = float_schema(true, false);
+        let values = [0.1, 1.0 / 3.0, -2.5, 7.0];
+        let rows: Vec<Value> = (0..2)
+            .map(|i| {
+                row(vec![
+                    ("id", Value::Number(i as f64)),
+                    ("v", Value::Float64Array(values[i * 2..i * 2 + 2].to_vec())),
+                    ("extra", Value::Number(i as f64 + 0.5)),
+                ])
+            })
+            .collect();
+        let plain = rows_to_columns(&schema, &rows, &[], WriteKind::Insert).unwrap();
+        let empty = vec![row(vec![]); 2];
+        let columns = [
+            prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0]), false),
+            prebuilt("v", 2, Numbers::F64(values.to_vec()), false),
+            prebuilt("extra", 0, Numbers::F64(vec![0.5, 1.5]), false),
+        ];
+        let gathered = rows_to_columns(&schema, &empty, &columns, WriteKind::Insert).unwrap();
+        assert_eq!(gathered, plain);
+        // Already rounded to f32 by the preparer: the same column again.
+        let rounded: Vec<f32> = values.iter().map(|x| *x as f32).collect();
+        let columns = [
+            prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0]), false),
+            prebuilt("v", 2, Numbers::F32(rounded), true),
+            prebuilt("extra", 0, Numbers::F64(vec![0.5, 1.5]), false),
+        ];
+        let gathered = rows_to_columns(&schema, &empty, &columns, WriteKind::Insert).unwrap();
+        assert_eq!(gathered, plain);
+    }
+
+    #[test]
+    fn prebuilt_columns_are_checked_like_rows() {
+        let empty = vec![row(vec![]); 2];
+        let v = |data| prebuilt("v", 2, data, false);
+        let err = rows_to_columns(
+            &float_schema(false, false),
+            &empty,
+            &[
+                prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0]), false),
+                v(Numbers::F32(vec![1.0, 2.0, 3.0, f32::NAN])),
+            ],
+            WriteKind::Insert,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "data[1].v: expected finite numbers in a FloatVector, got NaN at index 1"
+        );
+        // A value for the auto_id key goes back into its row and is refused there.
+        let err = rows_to_columns(
+            &float_schema(false, true),
+            &empty,
+            &[
+                prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0]), false),
+                v(Numbers::F32(vec![1.0; 4])),
+            ],
+            WriteKind::Insert,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("data[0].id: the primary key is auto_id"),
+            "{err}"
+        );
+        // Rounded for a FloatVector that the collection no longer has: refused, not sent.
+        let mut schema = float_schema(false, false);
+        schema.fields[1] = field("v", DataType::Float16Vector, &[("dim", "2")]);
+        let err = rows_to_columns(
+            &schema,
+            &empty,
+            &[
+                prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0]), false),
+                prebuilt("v", 2, Numbers::F32(vec![1.0; 4]), true),
+            ],
+            WriteKind::Insert,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("schema changed"), "{err}");
+    }
 }
