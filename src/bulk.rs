@@ -43,6 +43,8 @@ const ASSEMBLE: &str = "(function (response, key, names, columns, dims, typed, n
 ///   `Float32Array` vectors and for the FloatVector fields named in `floatFields` (marked
 ///   `rounded`), and `Float64Array` otherwise, so nothing else is rounded. `floatFields` may be
 ///   a Promise (while the collection is described); if it fails, no field is taken as f32.
+///   The typed arrays come from `allocColumn` (memory the native write then reads in place),
+///   or are ordinary ones where the runtime allows no external buffers.
 /// - Other values stay in the rows. Long number arrays among them become `Float64Array`s.
 /// - When a vector holds something other than numbers, the original rows are passed on as
 ///   they are, so that the native checks name the bad row and field.
@@ -51,7 +53,7 @@ const ASSEMBLE: &str = "(function (response, key, names, columns, dims, typed, n
 /// properties: `__milvusNativePrepared`, so that it is not prepared again, and
 /// `__milvusNativeColumns`, which holds `{ rows, names, dims, data }`. When every value went
 /// into a column, `data` is empty.
-const PREPARE: &str = "(function (client, method, request, rows, fieldsOrPromise) { \
+const PREPARE: &str = "(function (client, method, request, rows, fieldsOrPromise, allocColumn) { \
      const prepare = (floatFields) => { const n = rows.length; \
      const call = (data, columns) => { const next = Object.assign({}, request, { data }); delete next.fields_data; \
        Object.defineProperty(next, '__milvusNativePrepared', { value: true }); \
@@ -69,7 +71,8 @@ const PREPARE: &str = "(function (client, method, request, rows, fieldsOrPromise
      const keep = plan.filter((p) => { for (let i = 0; i < n; i++) { const r = rows[i]; \
        if (!isRow(r) || !fits(r[p.k], p)) return false; } return true; }); \
      const rounded = keep.map((p) => p.t === 1 && floatFields.includes(p.k)); \
-     const cols = keep.map((p, c) => p.t === 2 || rounded[c] ? new Float32Array(n * p.d) : new Float64Array(n * (p.d || 1))); \
+     const column = (f32, len) => allocColumn(f32, len) ?? (f32 ? new Float32Array(len) : new Float64Array(len)); \
+     const cols = keep.map((p, c) => p.t === 2 || rounded[c] ? column(true, n * p.d) : column(false, n * (p.d || 1))); \
      const taken = new Set(keep.map((p) => p.k)); \
      const toFloat64 = (v) => { const m = v.length, t = new Float64Array(m); \
        for (let j = 0; j < m; j++) { const x = v[j]; if (typeof x !== 'number') return v; t[j] = x; } return t; }; \

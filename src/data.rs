@@ -22,7 +22,7 @@ use crate::request::{as_integer, describe, Req};
 use crate::schema::primary_field;
 use crate::status::{status_json, status_or_default};
 use crate::value::Value;
-use crate::wire::{QueryReply, WriteField, WriteRequest};
+use crate::wire::{QueryReply, WriteRequest};
 
 #[napi]
 impl MilvusClient {
@@ -269,10 +269,7 @@ async fn write_once(
     columns: &[Prebuilt],
     kind: WriteKind,
 ) -> Result<MutationResult, ClientError> {
-    let fields: Vec<WriteField> = rows_to_columns(schema, rows, columns, kind)?
-        .into_iter()
-        .map(WriteField::from_field)
-        .collect();
+    let fields = rows_to_columns(schema, rows, columns, kind)?;
     let num_rows = rows.len() as u32;
     let (db_name, collection_name) = (req.db_name()?, req.str("collection_name")?);
     let partition_name = req.opt_str("partition_name")?.unwrap_or_default();

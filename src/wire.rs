@@ -52,7 +52,7 @@ pub fn f32_bytes(values: Vec<f32>) -> Bytes {
 
 /// One column of a write: the generated `FieldData`, or, for a FloatVector column, its head
 /// (name, type, id; no `field`) plus the dimension and the values as bytes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum WriteField {
     Field(FieldData),
     Floats {

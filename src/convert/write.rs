@@ -6,7 +6,7 @@ use serde_json::{Map, Value as Json};
 use super::vector;
 use super::DYNAMIC_FIELD;
 use crate::error::ClientError;
-use crate::prepare::{Numbers, Prebuilt};
+use crate::prepare::{Numbers, Prebuilt, Shared};
 use crate::proto::schema::{
     field_data, scalar_field, vector_field, ArrayArray, BoolArray, CollectionSchema, DataType,
     DoubleArray, FieldData, FieldSchema, FloatArray, IntArray, JsonArray, LongArray, ScalarField,
@@ -15,6 +15,7 @@ use crate::proto::schema::{
 use crate::request::{as_integer, describe};
 use crate::schema::{dim_of, type_name, type_param};
 use crate::value::Value;
+use crate::wire::WriteField;
 
 /// What a write does with auto-generated primary keys: insert omits them, upsert sends them.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -30,7 +31,7 @@ pub fn rows_to_columns(
     rows: &[Value],
     prebuilt: &[Prebuilt],
     kind: WriteKind,
-) -> Result<Vec<FieldData>, ClientError> {
+) -> Result<Vec<WriteField>, ClientError> {
     let fields: Vec<&FieldSchema> = schema
         .fields
         .iter()
@@ -125,9 +126,9 @@ pub fn rows_to_columns(
             dynamic.push(Json::Object(extra).to_string().into_bytes());
         }
     }
-    let mut out: Vec<FieldData> = columns.into_iter().map(Column::finish).collect();
+    let mut out: Vec<WriteField> = columns.into_iter().map(Column::finish).collect();
     if let Some(dynamic) = dynamic {
-        out.push(FieldData {
+        out.push(WriteField::Field(FieldData {
             r#type: DataType::Json as i32,
             field_name: DYNAMIC_FIELD.into(),
             is_dynamic: true,
@@ -136,7 +137,7 @@ pub fn rows_to_columns(
                 ..Default::default()
             })),
             ..Default::default()
-        });
+        }));
     }
     Ok(out)
 }
@@ -271,6 +272,8 @@ enum Data {
         rows: Vec<ScalarField>,
     },
     FloatVector(Vec<f32>, usize),
+    /// A FloatVector column the preparer built, taken whole (see `prepare.rs`).
+    Lent(Shared<f32>, usize),
     /// Binary, float16, bfloat16 and int8 vectors: bytes per row and the dimension.
     Bytes(Vec<u8>, usize),
     Sparse(Vec<Vec<u8>>, i64),
@@ -336,26 +339,39 @@ impl<'a> Column<'a> {
         let Data::FloatVector(col, dim) = &mut self.data else {
             return Ok(false);
         };
-        if prebuilt.dim != *dim {
+        let dim = *dim;
+        if prebuilt.dim != dim {
             return Ok(false);
         }
-        match &prebuilt.data {
-            Numbers::F32(values) => col.extend_from_slice(values),
-            Numbers::F64(values) => col.extend(values.iter().map(|x| *x as f32)),
-        }
-        if let Some(at) = col.iter().position(|x| !x.is_finite()) {
-            let path = format!("data[{}].{}", at / *dim, self.field.name);
-            return Err(ClientError::invalid(
-                path.clone(),
-                format!(
-                    "{path}: expected finite numbers in a FloatVector, got {} at index {}",
-                    col[at],
-                    at % *dim
-                ),
-            ));
-        }
+        let finite = |values: &[f32]| match values.iter().position(|x| !x.is_finite()) {
+            None => Ok(()),
+            Some(at) => {
+                let path = format!("data[{}].{}", at / dim, self.field.name);
+                Err(ClientError::invalid(
+                    path.clone(),
+                    format!(
+                        "{path}: expected finite numbers in a FloatVector, got {} at index {}",
+                        values[at],
+                        at % dim
+                    ),
+                ))
+            }
+        };
+        let rows = match &prebuilt.data {
+            // Sent as it is, without a copy.
+            Numbers::F32(values) => {
+                finite(values)?;
+                self.data = Data::Lent(values.clone(), dim);
+                values.len() / dim
+            }
+            Numbers::F64(values) => {
+                col.extend(values.iter().map(|x| *x as f32));
+                finite(col)?;
+                col.len() / dim
+            }
+        };
         if let Some(valid) = &mut self.valid {
-            valid.resize(col.len() / *dim, true);
+            valid.resize(rows, true);
         }
         Ok(true)
     }
@@ -397,6 +413,7 @@ impl<'a> Column<'a> {
             Data::FloatVector(col, dim) => {
                 vector::floats(value, *dim, "FloatVector").map(|v| col.extend_from_slice(&v))
             }
+            Data::Lent(..) => Err("no more values: the column was taken whole".to_string()),
             Data::Bytes(col, dim) => match t {
                 DataType::BinaryVector => vector::binary(value, *dim),
                 DataType::Float16Vector => vector::half_bytes(value, *dim, false),
@@ -415,9 +432,23 @@ impl<'a> Column<'a> {
         })
     }
 
-    fn finish(self) -> FieldData {
+    fn finish(self) -> WriteField {
         use vector_field::Data as V;
+        let head = FieldData {
+            r#type: self.data_type as i32,
+            field_name: self.field.name.clone(),
+            field_id: self.field.field_id,
+            valid_data: self.valid.unwrap_or_default(),
+            ..Default::default()
+        };
         let field = match self.data {
+            Data::Lent(values, dim) => {
+                return WriteField::Floats {
+                    head,
+                    dim: dim as i64,
+                    bytes: values.to_le_bytes(),
+                }
+            }
             Data::Scalar(col) => field_data::Field::Scalars(col.into_field()),
             Data::Array { element, rows, .. } => field_data::Field::Scalars(ScalarField {
                 data: Some(scalar_field::Data::ArrayData(ArrayArray {
@@ -442,14 +473,10 @@ impl<'a> Column<'a> {
                 ..Default::default()
             }),
         };
-        FieldData {
-            r#type: self.data_type as i32,
-            field_name: self.field.name.clone(),
-            field_id: self.field.field_id,
-            valid_data: self.valid.unwrap_or_default(),
+        WriteField::from_field(FieldData {
             field: Some(field),
-            ..Default::default()
-        }
+            ..head
+        })
     }
 }
 
@@ -553,7 +580,9 @@ mod tests {
             ]),
         ];
         let columns = rows_to_columns(&schema, &rows, &[], WriteKind::Insert).unwrap();
-        let v = &columns[1];
+        let WriteField::Field(v) = &columns[1] else {
+            panic!("not a plain column")
+        };
         assert_eq!(v.r#type, DataType::Int8Vector as i32);
         let Some(field_data::Field::Vectors(vectors)) = &v.field else {
             panic!("not a vector column")
@@ -627,18 +656,18 @@ mod tests {
         let plain = rows_to_columns(&schema, &rows, &[], WriteKind::Insert).unwrap();
         let empty = vec![row(vec![]); 2];
         let columns = [
-            prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0]), false),
-            prebuilt("v", 2, Numbers::F64(values.to_vec()), false),
-            prebuilt("extra", 0, Numbers::F64(vec![0.5, 1.5]), false),
+            prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0].into()), false),
+            prebuilt("v", 2, Numbers::F64(values.to_vec().into()), false),
+            prebuilt("extra", 0, Numbers::F64(vec![0.5, 1.5].into()), false),
         ];
         let gathered = rows_to_columns(&schema, &empty, &columns, WriteKind::Insert).unwrap();
         assert_eq!(gathered, plain);
         // Already rounded to f32 by the preparer: the same column again.
         let rounded: Vec<f32> = values.iter().map(|x| *x as f32).collect();
         let columns = [
-            prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0]), false),
-            prebuilt("v", 2, Numbers::F32(rounded), true),
-            prebuilt("extra", 0, Numbers::F64(vec![0.5, 1.5]), false),
+            prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0].into()), false),
+            prebuilt("v", 2, Numbers::F32(rounded.into()), true),
+            prebuilt("extra", 0, Numbers::F64(vec![0.5, 1.5].into()), false),
         ];
         let gathered = rows_to_columns(&schema, &empty, &columns, WriteKind::Insert).unwrap();
         assert_eq!(gathered, plain);
@@ -652,8 +681,8 @@ mod tests {
             &float_schema(false, false),
             &empty,
             &[
-                prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0]), false),
-                v(Numbers::F32(vec![1.0, 2.0, 3.0, f32::NAN])),
+                prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0].into()), false),
+                v(Numbers::F32(vec![1.0, 2.0, 3.0, f32::NAN].into())),
             ],
             WriteKind::Insert,
         )
@@ -667,8 +696,8 @@ mod tests {
             &float_schema(false, true),
             &empty,
             &[
-                prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0]), false),
-                v(Numbers::F32(vec![1.0; 4])),
+                prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0].into()), false),
+                v(Numbers::F32(vec![1.0; 4].into())),
             ],
             WriteKind::Insert,
         )
@@ -685,8 +714,8 @@ mod tests {
             &schema,
             &empty,
             &[
-                prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0]), false),
-                prebuilt("v", 2, Numbers::F32(vec![1.0; 4]), true),
+                prebuilt("id", 0, Numbers::F64(vec![0.0, 1.0].into()), false),
+                prebuilt("v", 2, Numbers::F32(vec![1.0; 4].into()), true),
             ],
             WriteKind::Insert,
         )
