@@ -5,7 +5,8 @@
 //
 // Servers: the zero-cost stub in bench/src/bin/stub.rs (client cost only) and milvus-lite
 // 2.5.1 (a real server; smaller sizes, since it slows sharply above ~2,000 rows per batch).
-// Also runs the raw tonic client (bench/src/bin/raw.rs) as the transport ceiling for inserts.
+// Also runs the raw tonic clients (bench/src/bin/raw.rs, raw_query.rs) as the transport ceilings
+// for inserts and queries.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -135,6 +136,16 @@ if (ONLY !== 'lite') {
   const f32 = all.find((r) => r.scenario === 'insert-f32');
   console.log(`\nraw tonic ceiling (pre-built columns): ${fmt(ceiling)} rows/s; milvus-native with Float32Array is ${fmt(ceiling / f32.native.rows_per_s)}x from it`);
   all.push({ server: 'stub', scenario: 'raw-ceiling', rows_per_s: ceiling });
+  // The same for queries: a tonic client that only receives and decodes (best of 3 per round).
+  const rawQuery = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const out = execFileSync(join(ROOT, 'target/helper/raw-query'), [stub, '16384', '3'], { encoding: 'utf8' });
+    rawQuery.push(JSON.parse(out));
+  }
+  const queryCeiling = median(rawQuery.map((r) => r.rows_per_s));
+  const [query, typed] = ['query', 'query-typed'].map((name) => all.find((r) => r.scenario === name).native.rows_per_s);
+  console.log(`raw tonic query (receive and decode 16,384 rows): ${fmt(queryCeiling)} rows/s; milvus-native is ${fmt(queryCeiling / typed)}x from it with typed vectors, ${fmt(queryCeiling / query)}x with number[] rows`);
+  all.push({ server: 'stub', scenario: 'raw-query-ceiling', rows_per_s: queryCeiling });
 }
 if (ONLY !== 'stub') {
   const lite = startLite();
