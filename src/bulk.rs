@@ -36,7 +36,7 @@ const ASSEMBLE: &str = "(function (response, key, names, columns, dims, typed, n
          catch (e) { reject(e); } }; \
        step(); }); })";
 
-/// Prepares the rows of a large write (see `prepare.rs`), 1,000 rows per turn of the event loop,
+/// Prepares the rows of a large write (see `prepare.rs`), 500 rows per turn of the event loop,
 /// then calls `client[method]` again with the result.
 /// - A field that holds a number, a `number[]` of one length, or a `Float32Array` of one
 ///   length in every row is copied into one typed array of all rows: `Float32Array` for
@@ -81,7 +81,7 @@ const PREPARE: &str = "(function (client, method, request, rows, fieldsOrPromise
      const copy32 = copier(), copy64 = copier(); \
      const out = new Array(n); let left = false, i = 0; \
      return new Promise((resolve, reject) => { \
-       const step = () => { try { const end = Math.min(n, i + 1000); \
+       const step = () => { try { const end = Math.min(n, i + 500); \
          for (; i < end; i++) { const r = rows[i]; \
            if (!isRow(r)) { out[i] = r; left = true; continue; } \
            const c = {}; for (const k in r) { if (taken.has(k)) continue; const v = r[k]; \
