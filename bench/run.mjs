@@ -6,7 +6,7 @@
 // Servers: the zero-cost stub in bench/src/bin/stub.rs (client cost only) and milvus-lite
 // 2.5.1 (a real server; smaller sizes, since it slows sharply above ~2,000 rows per batch).
 // Also runs the raw tonic clients (bench/src/bin/raw.rs, raw_query.rs) as the transport ceilings
-// for inserts and queries.
+// for inserts and queries, then checks the performance targets against the stub medians.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -112,6 +112,35 @@ function print(row) {
   }
 }
 
+// The targets of the performance issue, checked against this run's stub medians. Each is
+// [what, measured, goal, holds]; ratios are official / native for costs, native / official
+// for rates, as in the rows above.
+function checkTargets(rows, ceiling) {
+  const get = (name) => rows.find((r) => r.scenario === name);
+  const [startup, arrays, f32, seq, par, query, typed] = ['startup', 'insert-arrays', 'insert-f32', 'search-seq', 'search-par', 'query', 'query-typed'].map(get);
+  const faster = (row, m) => row.native[m] / row.official[m];
+  const cheaper = (row, m) => row.official[m] / row.native[m];
+  const targets = [
+    ['insert number[]: rows/s vs official', faster(arrays, 'rows_per_s'), '>= 50x', (x) => x >= 50],
+    ['insert number[]: less process CPU', cheaper(arrays, 'cpu_ms'), '>= 30x', (x) => x >= 30],
+    ['insert Float32Array: distance from raw tonic ceiling', ceiling / f32.native.rows_per_s, '<= 3x', (x) => x <= 3],
+    ['insert number[]: event loop max delay (ms)', arrays.native.loop_max_ms, '< 20', (x) => x < 20],
+    ['insert Float32Array: event loop max delay (ms)', f32.native.loop_max_ms, '< 20', (x) => x < 20],
+    ['insert number[]: peak RSS vs official', arrays.native.peak_rss_mb / arrays.official.peak_rss_mb, '<= 0.33', (x) => x <= 1 / 3],
+    ['insert Float32Array: peak RSS vs official', f32.native.peak_rss_mb / f32.official.peak_rss_mb, '<= 0.33', (x) => x <= 1 / 3],
+    ['search nq=1: p50 latency vs official', seq.native.p50_ms / seq.official.p50_ms, '<= 0.33', (x) => x <= 1 / 3],
+    ['search, 32 in flight: QPS vs official', faster(par, 'qps'), '>= 5x', (x) => x >= 5],
+    ['query 16,384 x 768, number[] rows: rows/s vs official', faster(query, 'rows_per_s'), '>= 10x', (x) => x >= 10],
+    ['query number[] rows: event loop max delay (ms)', query.native.loop_max_ms, '< 50', (x) => x < 50],
+    ['query typed: rows/s vs number[] rows', typed.native.rows_per_s / query.native.rows_per_s, '> 1x', (x) => x > 1],
+    ['require + new MilvusClient (ms)', startup.native.wall_ms, '< 20', (x) => x < 20],
+  ].map(([what, measured, goal, test]) => ({ what, measured, goal, holds: Boolean(test(measured)) }));
+  console.log('\ntargets (stub, medians of this run):');
+  for (const t of targets) console.log(`  ${t.holds ? 'ok  ' : 'MISS'} ${t.what.padEnd(56)} ${fmt(t.measured).padStart(8)}   goal ${t.goal}`);
+  console.log(`  ${targets.filter((t) => t.holds).length} of ${targets.length} targets hold`);
+  return targets;
+}
+
 const dim = 768;
 const all = [];
 if (ONLY !== 'lite') {
@@ -146,6 +175,7 @@ if (ONLY !== 'lite') {
   const [query, typed] = ['query', 'query-typed'].map((name) => all.find((r) => r.scenario === name).native.rows_per_s);
   console.log(`raw tonic query (receive and decode 16,384 rows): ${fmt(queryCeiling)} rows/s; milvus-native is ${fmt(queryCeiling / typed)}x from it with typed vectors, ${fmt(queryCeiling / query)}x with number[] rows`);
   all.push({ server: 'stub', scenario: 'raw-query-ceiling', rows_per_s: queryCeiling });
+  all.push({ server: 'stub', scenario: 'targets', targets: checkTargets(all, ceiling) });
 }
 if (ONLY !== 'stub') {
   const lite = startLite();
