@@ -147,6 +147,9 @@ describe('transport failures', () => {
       new MilvusClient({ address: '127.0.0.1:${port}', timeout: 500 });
       const c = new MilvusClient({ address: '127.0.0.1:${port}', timeout: 500 });
       void c.connectPromise.catch(() => {});
+      // Reads nobody awaits: a bare property read, and inspect() calling every getter.
+      void c.connectPromise;
+      require('node:util').inspect(c, { getters: true });
       setTimeout(() => console.log('alive'), 1500);
     `;
     const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 });

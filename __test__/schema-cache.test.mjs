@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { clientFor, eachServer, oneHot, uniqueName } from './helpers/servers.mjs';
+import { clientFor, eachServer, milvus, oneHot, uniqueName } from './helpers/servers.mjs';
+
+const { DataType } = milvus;
 
 eachServer('schema cache', (server) => {
   let first;
@@ -29,6 +31,37 @@ eachServer('schema cache', (server) => {
     const hits = await first.search({ collection_name: name, data: oneHot(8, 3), limit: 1 });
     assert.equal(hits.results[0].id, '2');
     await assert.rejects(first.search({ collection_name: name, data: oneHot(4, 0) }), { code: 'INVALID_ARGUMENT' });
+  });
+
+  it('gets and deletes by ids after another client recreated the collection with another primary key', async () => {
+    const other = uniqueName('cache3');
+    const recreate = async (pk) => {
+      await second.dropCollection({ collection_name: other });
+      await second.createCollection({
+        collection_name: other,
+        fields: [pk, { name: 'vector', data_type: DataType.FloatVector, dim: 4 }],
+        index_params: { field_name: 'vector', index_type: 'FLAT', metric_type: 'L2' },
+      });
+    };
+    await first.createCollection({ collection_name: other, dimension: 4 });
+    await first.insert({ collection_name: other, data: [{ id: 1, vector: oneHot(4, 0) }] });
+    assert.equal((await first.get({ collection_name: other, ids: [1] })).data.length, 1);
+
+    // first still has `id` (Int64) cached: the string key fits only the new schema.
+    await recreate({ name: 'key', data_type: DataType.VarChar, max_length: 16, is_primary_key: true });
+    await second.insert({ collection_name: other, data: [{ key: 'a', vector: oneHot(4, 1) }] });
+    const got = await first.get({ collection_name: other, ids: ['a'], output_fields: ['key'] });
+    assert.equal(got.status.error_code, 'Success');
+    assert.deepEqual(got.data, [{ key: 'a' }]);
+
+    // Now `key` (VarChar) is cached: the number fits only the next schema.
+    await recreate({ name: 'num', data_type: DataType.Int64, is_primary_key: true });
+    await second.insert({ collection_name: other, data: [{ num: 7, vector: oneHot(4, 2) }, { num: 8, vector: oneHot(4, 3) }] });
+    const deleted = await first.delete({ collection_name: other, ids: [7] });
+    assert.equal(deleted.status.error_code, 'Success');
+    const left = await second.query({ collection_name: other, filter: 'num > 0', output_fields: ['num'] });
+    assert.deepEqual(left.data, [{ num: '8' }]);
+    await first.dropCollection({ collection_name: other });
   });
 
   it('forgets the schema of a collection it drops itself', async () => {

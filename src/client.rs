@@ -1,8 +1,8 @@
 //! The exported `MilvusClient` class: construction, connecting, and the plumbing that turns a
 //! Rust future into the Promise every method returns.
 
-use napi::bindgen_prelude::{PromiseRaw, Unknown};
-use napi::Env;
+use napi::bindgen_prelude::{CallbackContext, PromiseRaw, Unknown};
+use napi::{Env, JsValue};
 use napi_derive::napi;
 use serde_json::{json, Value as Json};
 use std::future::Future;
@@ -80,11 +80,13 @@ impl MilvusClient {
 
     /// Settles when the connect handshake started by the constructor has finished: resolves
     /// with the server's info, rejects with the reason it failed. A failed connect that nobody
-    /// awaits does not crash the process: each read of this property makes a new Promise.
+    /// awaits does not crash the process: each read of this property makes a new Promise, marked
+    /// as handled, so a read nobody awaits (`util.inspect` with `getters: true`, say) cannot
+    /// become an unhandled rejection; whoever awaits it still gets the error.
     #[napi(getter, ts_return_type = "Promise<ServerInfo>")]
     pub fn connect_promise<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Out>> {
         let mut rx = self.connected.clone();
-        spawn(env, async move {
+        let promise = spawn(env, async move {
             let outcome = rx
                 .wait_for(Option::is_some)
                 .await
@@ -96,7 +98,11 @@ impl MilvusClient {
                 Some(Err(err)) => Err(err),
                 None => Err(ClientError::internal("connect outcome missing")),
             }
-        })
+        })?;
+        // A view of the same promise whose value type can be read back, as `catch` requires.
+        let handled = PromiseRaw::<Unknown>::new(env.raw(), promise.raw());
+        handled.catch(|_: CallbackContext<Unknown>| Ok(()))?;
+        Ok(promise)
     }
 
     /// Closes the channel. Later calls reject with `CANCELLED`. Resolves with the connect

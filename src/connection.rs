@@ -5,7 +5,7 @@ use base64::Engine as _;
 use std::fmt;
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tonic::metadata::{AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Channel, Endpoint};
 
@@ -13,6 +13,7 @@ use crate::convert::{Int64Output, ReadOptions};
 use crate::error::ClientError;
 use crate::proto::milvus::milvus_service_client::MilvusServiceClient;
 use crate::request::parse_duration_ms;
+use crate::retry::{self, Reply, RetryPolicy};
 use crate::tls::TlsOptions;
 use crate::value::Value;
 
@@ -44,6 +45,8 @@ pub struct Config {
     pub int64: Int64Output,
     /// Float vectors in rows come back as `Float32Array` rather than `number[]`.
     pub typed_vectors: bool,
+    /// `maxRetries` and `retryDelay`: which failures are sent again and how often.
+    pub retry: RetryPolicy,
 }
 
 impl fmt::Debug for Config {
@@ -61,6 +64,7 @@ impl fmt::Debug for Config {
             .field("timeout", &self.timeout)
             .field("int64", &self.int64)
             .field("typed_vectors", &self.typed_vectors)
+            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -75,7 +79,8 @@ impl Config {
     }
 
     /// Reads the config object form `{ address, token, username, password, database, ssl, tls,
-    /// timeout }`, or the legacy positional form `(address, ssl?, username?, password?)`.
+    /// timeout, maxRetries, retryDelay, int64Output, vectorOutput }`, or the legacy positional
+    /// form `(address, ssl?, username?, password?)`.
     pub fn from_args(
         first: &Value,
         ssl: &Value,
@@ -173,6 +178,10 @@ impl Config {
                 ))
             }
         };
+        let retry = RetryPolicy::from_values(
+            field("maxRetries", &Value::Undefined),
+            field("retryDelay", &Value::Undefined),
+        )?;
         let tls_options = match field("tls", &Value::Undefined) {
             None | Some(Value::Undefined | Value::Null) => None,
             Some(v) => Some(TlsOptions::from_value(&v)?),
@@ -196,6 +205,7 @@ impl Config {
             timeout,
             int64,
             typed_vectors,
+            retry,
         })
     }
 }
@@ -359,7 +369,7 @@ impl Connection {
     }
 
     /// Runs one unary call with a client-side deadline (the server-side `grpc-timeout` alone
-    /// does not bound connecting).
+    /// does not bound connecting), retried as `retry.rs` allows.
     pub async fn call<T, R, F, Fut>(
         &self,
         message: T,
@@ -367,7 +377,9 @@ impl Connection {
         f: F,
     ) -> Result<R, ClientError>
     where
-        F: FnOnce(MilvusServiceClient<Channel>, tonic::Request<T>) -> Fut,
+        T: Clone,
+        R: Reply,
+        F: Fn(MilvusServiceClient<Channel>, tonic::Request<T>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
     {
         let client = self.client()?;
@@ -384,8 +396,8 @@ impl Connection {
         timeout: Option<Duration>,
     ) -> Result<R, ClientError>
     where
-        T: prost::Message + Send + 'static,
-        R: prost::Message + Default + Send + 'static,
+        T: prost::Message + Clone + Send + 'static,
+        R: prost::Message + Reply + Default + Send + 'static,
     {
         let grpc = tonic::client::Grpc::new(self.shared_channel()?)
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
@@ -393,23 +405,21 @@ impl Connection {
         let path = format!("/milvus.proto.milvus.MilvusService/{method}");
         let path = http::uri::PathAndQuery::try_from(path)
             .map_err(|e| ClientError::internal(format!("gRPC path for {method}: {e}")))?;
-        self.call_on(
-            grpc,
-            method,
-            message,
-            timeout,
-            |mut grpc, request| async move {
+        self.call_on(grpc, method, message, timeout, |mut grpc, request| {
+            let path = path.clone();
+            async move {
                 grpc.ready()
                     .await
                     .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {e}")))?;
                 let codec = tonic::codec::ProstCodec::<T, R>::default();
                 grpc.unary(request, path, codec).await
-            },
-        )
+            }
+        })
         .await
     }
 
-    /// Runs `f` on `client` with the request's metadata, under the call's deadline.
+    /// Runs `f` on `client` with the request's metadata, under the call's deadline, and sends
+    /// it again while the retry policy allows and the deadline leaves room for the wait.
     async fn call_on<C, T, R, F, Fut>(
         &self,
         client: C,
@@ -419,31 +429,91 @@ impl Connection {
         f: F,
     ) -> Result<R, ClientError>
     where
-        F: FnOnce(C, tonic::Request<T>) -> Fut,
+        C: Clone,
+        T: Clone,
+        R: Reply,
+        F: Fn(C, tonic::Request<T>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
     {
         let timeout = timeout.unwrap_or(self.config.timeout);
-        let request = self.request(message, timeout);
-        match tokio::time::timeout(timeout, f(client, request)).await {
-            Ok(Ok(response)) => Ok(response.into_inner()),
-            // tonic enforces the grpc-timeout it sends and reports expiry as CANCELLED.
-            Ok(Err(status))
-                if !(status.code() == tonic::Code::Cancelled
-                    && status.message().contains("Timeout expired")) =>
-            {
-                Err(self.explain(ClientError::from(status)).in_method(method))
+        let policy = self.config.retry;
+        let started = Instant::now();
+        let deadline = started + timeout;
+        let mut retries = 0;
+        loop {
+            // Each attempt gets what is left of the call's deadline.
+            let left = deadline.saturating_duration_since(Instant::now());
+            let request = self.request(message.clone(), left);
+            let failure = match tokio::time::timeout(left, f(client.clone(), request)).await {
+                Ok(Ok(response)) => {
+                    let reply = response.into_inner();
+                    match reply.status() {
+                        Some(status) if retry::status_asks_retry(status) => Failure::Refused(reply),
+                        _ => return Ok(reply),
+                    }
+                }
+                // tonic enforces the grpc-timeout it sends and reports expiry as CANCELLED.
+                Ok(Err(status))
+                    if !(status.code() == tonic::Code::Cancelled
+                        && status.message().contains("Timeout expired")) =>
+                {
+                    Failure::Transport(status)
+                }
+                Ok(Err(_)) | Err(_) => return Err(self.deadline_error(method, timeout, retries)),
+            };
+            // Wait and go again, or give up with this failure.
+            let allowed = match &failure {
+                Failure::Refused(_) => true,
+                Failure::Transport(status) => retry::transport_allows_retry(status, method),
+            };
+            let wait = policy.delay(retries + 1);
+            let fits = Instant::now() + wait < deadline;
+            if !(allowed && retries < policy.max_retries && fits) {
+                return match failure {
+                    // The failed status reaches the method, which resolves or rejects with it.
+                    Failure::Refused(reply) => Ok(reply),
+                    Failure::Transport(status) => Err(self
+                        .explain(ClientError::from(status))
+                        .in_method(method)
+                        .after_retries(retries, started.elapsed())),
+                };
             }
-            Ok(Err(_)) | Err(_) => Err(ClientError::Transport {
-                code: tonic::Code::DeadlineExceeded,
-                message: format!(
-                    "{method}: no answer from {} within {} ms",
-                    self.config.uri,
-                    timeout.as_millis()
-                ),
-                cause: None,
-            }),
+            retries += 1;
+            tracing::debug!(
+                target: "milvus_native::retry",
+                method,
+                retry = retries,
+                wait_ms = wait.as_millis() as u64,
+                "sending again after a failure the retry policy allows"
+            );
+            tokio::time::sleep(wait).await;
         }
     }
+
+    fn deadline_error(&self, method: &str, timeout: Duration, retries: u32) -> ClientError {
+        let tries = if retries == 0 {
+            String::new()
+        } else {
+            format!(" ({} attempts)", retries + 1)
+        };
+        ClientError::Transport {
+            code: tonic::Code::DeadlineExceeded,
+            message: format!(
+                "{method}: no answer from {} within {} ms{tries}",
+                self.config.uri,
+                timeout.as_millis()
+            ),
+            cause: None,
+        }
+    }
+}
+
+/// Why an attempt did not end the call.
+enum Failure<R> {
+    /// The server answered with a status that asks for a retry (rate limited, retriable).
+    Refused(R),
+    /// The call failed at the gRPC level.
+    Transport(tonic::Status),
 }
 
 impl Connection {

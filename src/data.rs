@@ -261,6 +261,12 @@ impl HasStatus for MutationResult {
     }
 }
 
+impl HasStatus for QueryReply {
+    fn status(&self) -> crate::proto::common::Status {
+        status_or_default(self.0.status.clone())
+    }
+}
+
 async fn write_once(
     conn: &Connection,
     req: &Req<'_>,
@@ -302,19 +308,10 @@ async fn write_once(
 
 async fn delete(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError> {
     let req = Req::new(&args)?;
-    let expr = match req.any(&["filter", "expr"]) {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-        Some(other) if !matches!(other, Value::String(_)) => {
-            return Err(ClientError::invalid_arg(
-                "filter",
-                format!("a string, got {}", other.kind()),
-            ))
-        }
-        _ => match req.get("ids") {
-            Some(ids) => {
-                let info = schema_of(&conn, &req).await?;
-                ids_expr(&info.schema, ids)?
-            }
+    let filter = match filter_of(&req)? {
+        Some(expr) => Filter::Expr(expr),
+        None => match req.get("ids") {
+            Some(ids) => Filter::Ids(ids),
             None => {
                 return Err(ClientError::invalid_arg(
                     "filter",
@@ -323,20 +320,79 @@ async fn delete(conn: Arc<Connection>, args: Value) -> Result<Json, ClientError>
             }
         },
     };
-    let message = DeleteRequest {
+    let head = DeleteRequest {
         db_name: req.db_name()?,
         collection_name: req.str("collection_name")?,
         partition_name: req.opt_str("partition_name")?.unwrap_or_default(),
-        expr,
         consistency_level: parse_consistency(&req)?.map_or(0, |c| c as i32),
         ..Default::default()
     };
-    let res = conn
-        .call(message, req.timeout()?, |mut c, r| async move {
-            c.delete(r).await
-        })
-        .await?;
+    let timeout = req.timeout()?;
+    let res = send_filtered(&conn, &req, filter, |expr| {
+        let message = DeleteRequest {
+            expr,
+            ..head.clone()
+        };
+        conn.call(
+            message,
+            timeout,
+            |mut c, r| async move { c.delete(r).await },
+        )
+    })
+    .await?;
     Ok(mutation_json(res))
+}
+
+/// The `filter` (or legacy `expr`) of a request, when it has a non-empty one.
+fn filter_of(req: &Req<'_>) -> Result<Option<String>, ClientError> {
+    match req.any(&["filter", "expr"]) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
+        Some(other) if !matches!(other, Value::String(_)) => Err(ClientError::invalid_arg(
+            "filter",
+            format!("a string, got {}", other.kind()),
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// What a delete, get or query selects rows by.
+enum Filter<'a> {
+    /// The caller's expression, sent as it is.
+    Expr(String),
+    /// Primary keys, turned into `pk in [...]` with the collection's schema.
+    Ids(&'a Value),
+}
+
+/// Sends `send(expr)` for `filter`. `ids` become an expression with the cached schema; when
+/// that fails (the keys do not fit the cached primary key, or the server refuses the
+/// expression) and the collection's schema has changed since it was cached (another client
+/// recreated it), the expression is built again from the new schema and sent once more.
+async fn send_filtered<T, F, Fut>(
+    conn: &Connection,
+    req: &Req<'_>,
+    filter: Filter<'_>,
+    send: F,
+) -> Result<T, ClientError>
+where
+    T: HasStatus,
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ClientError>>,
+{
+    let ids = match filter {
+        Filter::Expr(expr) => return send(expr).await,
+        Filter::Ids(ids) => ids,
+    };
+    let info = schema_of(conn, req).await?;
+    let result = match ids_expr(&info.schema, ids) {
+        Ok(expr) => send(expr).await,
+        Err(err) => Err(err),
+    };
+    if needs_fresh_schema(&result) {
+        if let Some(fresh) = refreshed_schema(conn, req, &info).await? {
+            return send(ids_expr(&fresh.schema, ids)?).await;
+        }
+    }
+    result
 }
 
 /// `pk in [1, 2]` or `pk in ["a", "b"]`, from `ids` checked against the primary key's type.
@@ -390,18 +446,10 @@ async fn query_rows(
     req: &Req<'_>,
     output: Option<Vec<String>>,
 ) -> Result<(crate::proto::common::Status, Table), ClientError> {
-    let expr = match req.any(&["filter", "expr"]) {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-        Some(other) if !matches!(other, Value::String(_)) => {
-            return Err(ClientError::invalid_arg(
-                "filter",
-                format!("a string, got {}", other.kind()),
-            ))
-        }
-        _ => match req.get("ids") {
-            Some(ids) => ids_expr(&schema_of(conn, req).await?.schema, ids)?,
-            None => String::new(),
-        },
+    let filter = match (filter_of(req)?, req.get("ids")) {
+        (Some(expr), _) => Filter::Expr(expr),
+        (None, Some(ids)) => Filter::Ids(ids),
+        (None, None) => Filter::Expr(String::new()),
     };
     let mut output_fields = match output {
         Some(fields) => fields,
@@ -420,17 +468,24 @@ async fn query_rows(
         }
     }
     let consistency = parse_consistency(req)?;
-    let message = QueryRequest {
+    let head = QueryRequest {
         db_name: req.db_name()?,
         collection_name: req.str("collection_name")?,
-        expr,
         output_fields,
         partition_names: req.str_list("partition_names")?,
         query_params: params,
         consistency_level: consistency.map_or(0, |c| c as i32),
         ..Default::default()
     };
-    let QueryReply(res) = conn.call_wire("Query", message, req.timeout()?).await?;
+    let timeout = req.timeout()?;
+    let QueryReply(res) = send_filtered(conn, req, filter, |expr| {
+        let message = QueryRequest {
+            expr,
+            ..head.clone()
+        };
+        conn.call_wire("Query", message, timeout)
+    })
+    .await?;
     let status = status_or_default(res.status);
     let table = if crate::error::is_failure(&status) {
         Table {

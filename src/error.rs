@@ -72,6 +72,27 @@ impl ClientError {
         }
     }
 
+    /// Says in a transport error's message how often the call was sent, when it was more than
+    /// once.
+    pub fn after_retries(self, retries: u32, elapsed: std::time::Duration) -> Self {
+        match self {
+            ClientError::Transport {
+                code,
+                message,
+                cause,
+            } if retries > 0 => ClientError::Transport {
+                code,
+                message: format!(
+                    "{message} (sent {} times over {} ms)",
+                    retries + 1,
+                    elapsed.as_millis()
+                ),
+                cause,
+            },
+            other => other,
+        }
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         ClientError::Internal(message.into())
     }
@@ -167,7 +188,7 @@ impl From<tonic::Status> for ClientError {
         while let Some(err) = source {
             // Our TLS connector's failures already say what happened: they become the message.
             if let Some(failure) = err.downcast_ref::<crate::tls::TlsFailure>() {
-                tls_failure = Some(failure.0.clone());
+                tls_failure = Some(failure.message.clone());
                 break;
             }
             let text = err.to_string();

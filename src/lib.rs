@@ -16,6 +16,7 @@ mod output;
 mod prepare;
 mod privilege;
 mod request;
+mod retry;
 mod role;
 mod schema;
 mod search;

@@ -1,7 +1,7 @@
 //! Diagnostics on stderr, off unless `MILVUS_NATIVE_LOG` is set to a filter such as `debug` or
-//! `warn,h2=trace`. The binding logs nothing itself; what appears comes from the transport
-//! crates (tonic, hyper, h2), whose output never includes header values marked sensitive, such
-//! as `authorization`.
+//! `warn,h2=trace`. The binding itself logs only its retries (target `milvus_native::retry`:
+//! method, attempt, wait); the rest comes from the transport crates (tonic, hyper, h2), whose
+//! output never includes header values marked sensitive, such as `authorization`.
 
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;

@@ -300,7 +300,7 @@ impl TlsConnector {
         let port = uri.port_u16().unwrap_or(443);
         let tcp = TcpStream::connect((host.as_str(), port))
             .await
-            .map_err(|e| TlsFailure(format!("cannot connect to {host}:{port}: {e}")))?;
+            .map_err(|e| TlsFailure::transient(format!("cannot connect to {host}:{port}: {e}")))?;
         tcp.set_nodelay(true)?;
         // A fresh resolver per connection records whether this server asked for a certificate.
         let resolver = Arc::new(ClientIdentity {
@@ -309,7 +309,7 @@ impl TlsConnector {
         });
         let mut config = ClientConfig::builder_with_provider(self.provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| TlsFailure(format!("TLS set-up failed: {e}")))?
+            .map_err(|e| TlsFailure::permanent(format!("TLS set-up failed: {e}")))?
             .dangerous()
             .with_custom_certificate_verifier(self.verifier.clone())
             .with_client_cert_resolver(resolver.clone());
@@ -319,7 +319,7 @@ impl TlsConnector {
             .connect(self.server_name.clone(), tcp)
             .await
             .map_err(|e| {
-                TlsFailure(handshake_message(
+                TlsFailure::permanent(handshake_message(
                     &e,
                     &self.server_name,
                     self.identity.is_some(),
@@ -328,8 +328,8 @@ impl TlsConnector {
         // With TLS 1.3 the handshake completes on our side before the server checks our
         // certificate; a mutual-TLS server would only fail the first call, obscurely.
         if resolver.requested.load(Ordering::Acquire) && self.identity.is_none() {
-            return Err(TlsFailure(
-                "TLS handshake failed: the server requires a client certificate (mutual TLS); set tls.certChain and tls.privateKey (or their *Path forms)".into(),
+            return Err(TlsFailure::permanent(
+                "TLS handshake failed: the server requires a client certificate (mutual TLS); set tls.certChain and tls.privateKey (or their *Path forms)",
             )
             .into());
         }
@@ -340,11 +340,32 @@ impl TlsConnector {
 /// A connect failure whose message is meant for people; `error.rs` lifts it out of tonic's
 /// error chain into the error message.
 #[derive(Debug)]
-pub struct TlsFailure(pub String);
+pub struct TlsFailure {
+    pub message: String,
+    /// The TCP connection failed, which a later attempt may not (see `retry.rs`); a failed
+    /// handshake is a matter of configuration and is not retried.
+    pub transient: bool,
+}
+
+impl TlsFailure {
+    fn transient(message: String) -> Self {
+        TlsFailure {
+            message,
+            transient: true,
+        }
+    }
+
+    fn permanent(message: impl Into<String>) -> Self {
+        TlsFailure {
+            message: message.into(),
+            transient: false,
+        }
+    }
+}
 
 impl fmt::Display for TlsFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 

@@ -21,6 +21,12 @@ export interface ClientConfig {
   timeout?: number | string
   /** How int64 values in rows, search hits and ids come back: `'string'` (default) or `'bigint'`. */
   int64Output?: 'string' | 'bigint'
+  /** How float, float16 and bfloat16 vectors in query rows come back: `'array'` (`number[]`, default) or `'typed'` (`Float32Array`). */
+  vectorOutput?: 'array' | 'typed'
+  /** How often a failed call is sent again (0 to 100; default 3). Only failures where the server did no work, or where repeating is harmless, are retried. */
+  maxRetries?: number
+  /** Base of the exponential wait between attempts, in milliseconds or a string such as `'50ms'` (default 30): retry n waits `retryDelay * 2^n`, less up to half at random. */
+  retryDelay?: number | string
 }
 
 /** The `tls` client option, named as in the official SDK. Certificates and keys are PEM. */
