@@ -4,16 +4,7 @@ import { createServer as createHttp2Server, constants as h2 } from 'node:http2';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { MilvusClient, clientFor, eachServer, lacks, milvus } from './helpers/servers.mjs';
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { MilvusClient, closedPort, clientFor, eachServer, lacks, milvus } from './helpers/servers.mjs';
 
 describe('constructing a client', () => {
   it('throws synchronously with a clear message when the address is missing', () => {

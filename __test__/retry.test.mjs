@@ -1,24 +1,14 @@
 // The retry policy, against real servers behind a proxy that injects faults (helpers/faults.mjs).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before, it } from 'node:test';
 import { RATE_LIMITED, faultProxy, replyWithStatus } from './helpers/faults.mjs';
-import { MilvusClient, clientFor, eachServer, milvus, oneHot, uniqueName } from './helpers/servers.mjs';
+import { MilvusClient, closedPort, clientFor, eachServer, milvus, oneHot, uniqueName } from './helpers/servers.mjs';
 
 const { DataType } = milvus;
 const DIM = 4;
 const UNAVAILABLE = 14;
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 eachServer('retrying failed calls', (server) => {
   let direct;

@@ -1,5 +1,6 @@
 // The Milvus servers that scripts/test.sh started, and what each of them lacks.
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { describe } from 'node:test';
 
 const require = createRequire(import.meta.url);
@@ -58,4 +59,13 @@ export function clientFor(server, options = {}) {
 /** A unit vector of `dim` values with a 1 at `hot`. */
 export function oneHot(dim, hot) {
   return Array.from({ length: dim }, (_, i) => (i === hot ? 1 : 0));
+}
+
+/** A port nothing listens on: bound, then released. */
+export async function closedPort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
