@@ -200,14 +200,30 @@ impl<M: Message> Message for WriteRequest<M> {
     }
 }
 
+/// The `Message` methods of a decoding wrapper that its wrapped message answers itself: only
+/// `merge_field` differs.
+macro_rules! delegate_to_wrapped {
+    () => {
+        fn encode_raw(&self, buf: &mut impl BufMut) {
+            self.0.encode_raw(buf)
+        }
+
+        fn encoded_len(&self) -> usize {
+            self.0.encoded_len()
+        }
+
+        fn clear(&mut self) {
+            self.0.clear()
+        }
+    };
+}
+
 /// A `QueryResults` whose FloatVector columns are decoded in one copy each.
 #[derive(Debug, Default)]
 pub struct QueryReply(pub QueryResults);
 
 impl Message for QueryReply {
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        self.0.encode_raw(buf)
-    }
+    delegate_to_wrapped!();
 
     fn merge_field(
         &mut self,
@@ -224,14 +240,6 @@ impl Message for QueryReply {
         self.0.fields_data.push(field.0);
         Ok(())
     }
-
-    fn encoded_len(&self) -> usize {
-        self.0.encoded_len()
-    }
-
-    fn clear(&mut self) {
-        self.0.clear()
-    }
 }
 
 /// `FieldData`, decoding `vectors` through [`ReadVectors`].
@@ -239,9 +247,7 @@ impl Message for QueryReply {
 struct ReadField(FieldData);
 
 impl Message for ReadField {
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        self.0.encode_raw(buf)
-    }
+    delegate_to_wrapped!();
 
     fn merge_field(
         &mut self,
@@ -262,14 +268,6 @@ impl Message for ReadField {
         self.0.field = Some(field_data::Field::Vectors(vectors.0));
         Ok(())
     }
-
-    fn encoded_len(&self) -> usize {
-        self.0.encoded_len()
-    }
-
-    fn clear(&mut self) {
-        self.0.clear()
-    }
 }
 
 /// `VectorField`, decoding `float_vector` through [`ReadFloats`].
@@ -277,9 +275,7 @@ impl Message for ReadField {
 struct ReadVectors(VectorField);
 
 impl Message for ReadVectors {
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        self.0.encode_raw(buf)
-    }
+    delegate_to_wrapped!();
 
     fn merge_field(
         &mut self,
@@ -300,14 +296,6 @@ impl Message for ReadVectors {
             data: floats.0,
         }));
         Ok(())
-    }
-
-    fn encoded_len(&self) -> usize {
-        self.0.encoded_len()
-    }
-
-    fn clear(&mut self) {
-        self.0.clear()
     }
 }
 
