@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value as Json};
 use std::sync::Arc;
 
 use crate::client::MilvusClient;
-use crate::collection::{parse_consistency, refreshed_schema, schema_of};
+use crate::collection::{parse_consistency, refreshed_schema, schema_of, CollectionInfo};
 use crate::connection::Connection;
 use crate::convert::{rows_to_columns, Columns, Int64Output, WriteKind};
 use crate::error::ClientError;
@@ -231,18 +231,39 @@ async fn write(
             ))
         }
     };
-    let info = schema_of(&conn, &req).await?;
-    let mut result = write_once(&conn, &req, &info.schema, rows, columns, kind).await;
-    if needs_fresh_schema(&result) {
-        if let Some(fresh) = refreshed_schema(&conn, &req, &info).await? {
-            result = write_once(&conn, &req, &fresh.schema, rows, columns, kind).await;
-        }
-    }
-    Ok(mutation_json(result?))
+    let (conn, req) = (&conn, &req);
+    let result = with_schema(conn, req, |info| async move {
+        write_once(conn, req, &info.schema, rows, columns, kind).await
+    })
+    .await?;
+    Ok(mutation_json(result))
 }
 
-/// True when a write or search may have failed because the cached schema is out of date.
-pub fn needs_fresh_schema<T: HasStatus>(result: &Result<T, ClientError>) -> bool {
+/// Runs `attempt` with the collection's cached schema. When that fails in a way an out-of-date
+/// schema can explain, and the collection's schema has indeed changed since it was cached
+/// (another client recreated it), runs `attempt` once more with the new one.
+pub async fn with_schema<T, F, Fut>(
+    conn: &Connection,
+    req: &Req<'_>,
+    attempt: F,
+) -> Result<T, ClientError>
+where
+    T: HasStatus,
+    F: Fn(Arc<CollectionInfo>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ClientError>>,
+{
+    let info = schema_of(conn, req).await?;
+    let result = attempt(info.clone()).await;
+    if needs_fresh_schema(&result) {
+        if let Some(fresh) = refreshed_schema(conn, req, &info).await? {
+            return attempt(fresh).await;
+        }
+    }
+    result
+}
+
+/// True when a call may have failed because the cached schema is out of date.
+fn needs_fresh_schema<T: HasStatus>(result: &Result<T, ClientError>) -> bool {
     match result {
         Err(ClientError::InvalidArgument { .. }) => true,
         Ok(reply) => crate::error::is_failure(&reply.status()),
@@ -363,10 +384,8 @@ enum Filter<'a> {
     Ids(&'a Value),
 }
 
-/// Sends `send(expr)` for `filter`. `ids` become an expression with the cached schema; when
-/// that fails (the keys do not fit the cached primary key, or the server refuses the
-/// expression) and the collection's schema has changed since it was cached (another client
-/// recreated it), the expression is built again from the new schema and sent once more.
+/// Sends `send(expr)` for `filter`. `ids` become an expression with the collection's schema,
+/// built again from a fresh one when the cached one turns out to be stale (`with_schema`).
 async fn send_filtered<T, F, Fut>(
     conn: &Connection,
     req: &Req<'_>,
@@ -378,21 +397,16 @@ where
     F: Fn(String) -> Fut,
     Fut: std::future::Future<Output = Result<T, ClientError>>,
 {
-    let ids = match filter {
-        Filter::Expr(expr) => return send(expr).await,
-        Filter::Ids(ids) => ids,
-    };
-    let info = schema_of(conn, req).await?;
-    let result = match ids_expr(&info.schema, ids) {
-        Ok(expr) => send(expr).await,
-        Err(err) => Err(err),
-    };
-    if needs_fresh_schema(&result) {
-        if let Some(fresh) = refreshed_schema(conn, req, &info).await? {
-            return send(ids_expr(&fresh.schema, ids)?).await;
+    match filter {
+        Filter::Expr(expr) => send(expr).await,
+        Filter::Ids(ids) => {
+            let send = &send;
+            with_schema(conn, req, |info| async move {
+                send(ids_expr(&info.schema, ids)?).await
+            })
+            .await
         }
     }
-    result
 }
 
 /// `pk in [1, 2]` or `pk in ["a", "b"]`, from `ids` checked against the primary key's type.

@@ -8,11 +8,11 @@ use serde_json::{json, Value as Json};
 use std::sync::Arc;
 
 use crate::client::MilvusClient;
-use crate::collection::{parse_consistency, refreshed_schema, schema_of, CollectionInfo};
+use crate::collection::{parse_consistency, CollectionInfo};
 use crate::connection::Connection;
 use crate::convert::{vector, Columns};
 use crate::data::id_at;
-use crate::data::{needs_fresh_schema, HasStatus};
+use crate::data::{with_schema, HasStatus};
 use crate::error::{is_failure, ClientError};
 use crate::output::Out;
 use crate::proto::common::{
@@ -51,15 +51,12 @@ async fn search(conn: Arc<Connection>, args: Value) -> Result<Out, ClientError> 
     let data = req.any(&["data", "vector", "vectors"]).ok_or_else(|| {
         ClientError::invalid_arg("data", "a query vector or an array of query vectors")
     })?;
-    let info = schema_of(&conn, &req).await?;
-    let mut result = search_once(&conn, &req, &info, data).await;
-    if needs_fresh_schema(&result) {
-        if let Some(fresh) = refreshed_schema(&conn, &req, &info).await? {
-            result = search_once(&conn, &req, &fresh, data).await;
-        }
-    }
-    let (res, nq) = result?;
-    hits_json(&conn, res, nq)
+    let (conn, req) = (&conn, &req);
+    let (res, nq) = with_schema(conn, req, |info| async move {
+        search_once(conn, req, &info, data).await
+    })
+    .await?;
+    hits_json(conn, res, nq)
 }
 
 impl HasStatus for (SearchResults, usize) {
