@@ -21,8 +21,8 @@ const TO_ARRAY: &str = "(function (t) { const n = t.length; const a = new Array(
 /// Large results are built over several turns of the event loop, so that other callbacks run
 /// in between: each turn builds about 400,000 values' worth of rows (a vector number, or 32
 /// per field: 480 rows of 768-dim vectors, at most 4,096 rows), which keeps a turn under about
-/// 20 ms on this project's 2-core machine. The result is then a Promise of `response`, which the method's Promise
-/// adopts.
+/// 20 ms on this project's 2-core machine. The result is then a Promise of `response`, which
+/// the method's Promise adopts.
 const ASSEMBLE: &str = "(function (response, key, names, columns, dims, typed, n) { \
      const rows = new Array(n); const width = names.length; \
      const build = (start, end) => { for (let i = start; i < end; i++) { const row = {}; \

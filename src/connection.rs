@@ -459,7 +459,11 @@ impl Connection {
                 {
                     Failure::Transport(status)
                 }
-                Ok(Err(_)) | Err(_) => return Err(self.deadline_error(method, timeout, retries)),
+                Ok(Err(_)) | Err(_) => {
+                    return Err(self
+                        .deadline_error(method, timeout)
+                        .after_retries(retries, started.elapsed()))
+                }
             };
             // Wait and go again, or give up with this failure.
             let allowed = match &failure {
@@ -490,16 +494,11 @@ impl Connection {
         }
     }
 
-    fn deadline_error(&self, method: &str, timeout: Duration, retries: u32) -> ClientError {
-        let tries = if retries == 0 {
-            String::new()
-        } else {
-            format!(" ({} attempts)", retries + 1)
-        };
+    fn deadline_error(&self, method: &str, timeout: Duration) -> ClientError {
         ClientError::Transport {
             code: tonic::Code::DeadlineExceeded,
             message: format!(
-                "{method}: no answer from {} within {} ms{tries}",
+                "{method}: no answer from {} within {} ms",
                 self.config.uri,
                 timeout.as_millis()
             ),
